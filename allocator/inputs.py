@@ -1,0 +1,262 @@
+"""The scenario's data layers: what columns they have, loading, and cross-checks.
+
+Column conventions (CSV with ``lon``/``lat`` or any geo format; the names below):
+
+zones
+    ``zone_id`` (unique), ``zone_type`` (urban_core, new_district, town, rural, industrial),
+    optional ``name``, ``county``, ``population`` and one school-age count per stage
+    (``kindergarten``, ``primary``, ``junior``, ``senior``: children living in the zone).
+schools
+    ``school_id`` (unique), ``stage``, ``classes`` (whole number), optional ``name``,
+    ``county``, ``max_classes`` (land limit), ``ownership`` (public or private).
+candidates
+    ``site_id`` (unique, not shared with a school), ``stage``, optional ``name``, ``county``,
+    ``setting`` (urban or rural: which standard size menu applies; default urban),
+    ``land_area_m2``, ``land_cost_cny``, ``hazard`` (polluted or geohazard parcel, rule D-09).
+
+Every layer is returned in EPSG:4326 (WGS-84 lon/lat, converted from its declared datum).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from allocator.errors import InputError, Problem, raise_if_any
+from allocator.scenario import STAGES, LayerRef, ResolvedScenario
+from gis.io import ColumnSpec, read_layer
+
+__all__ = [
+    "CANDIDATE_COLUMNS",
+    "SCHOOL_COLUMNS",
+    "URBAN_ZONE_TYPES",
+    "ZONE_COLUMNS",
+    "ZONE_TYPES",
+    "PlanInputs",
+    "load_inputs",
+]
+
+log = logging.getLogger(__name__)
+
+ZONE_TYPES = ("urban_core", "new_district", "town", "rural", "industrial")
+URBAN_ZONE_TYPES = frozenset({"urban_core", "new_district", "industrial"})
+
+ZONE_COLUMNS = (
+    ColumnSpec("zone_id", "id"),
+    ColumnSpec("zone_type", "choice", choices=ZONE_TYPES),
+    ColumnSpec("name", "text", required=False),
+    ColumnSpec("county", "text", required=False),
+    ColumnSpec("population", "count", required=False),
+    *(ColumnSpec(stage, "count", required=False) for stage in STAGES),
+)
+SCHOOL_COLUMNS = (
+    ColumnSpec("school_id", "id"),
+    ColumnSpec("stage", "choice", choices=STAGES),
+    ColumnSpec("classes", "count", integer=True),
+    ColumnSpec("name", "text", required=False),
+    ColumnSpec("county", "text", required=False),
+    ColumnSpec("max_classes", "count", required=False, integer=True),
+    ColumnSpec("ownership", "choice", required=False, choices=("public", "private")),
+)
+CANDIDATE_COLUMNS = (
+    ColumnSpec("site_id", "id"),
+    ColumnSpec("stage", "choice", choices=STAGES),
+    ColumnSpec("name", "text", required=False),
+    ColumnSpec("county", "text", required=False),
+    ColumnSpec("setting", "choice", required=False, choices=("urban", "rural")),
+    ColumnSpec("land_area_m2", "number", required=False),
+    ColumnSpec("land_cost_cny", "count", required=False),
+    ColumnSpec("hazard", "flag", required=False),
+)
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """The validated data layers of a scenario, all in EPSG:4326.
+
+    Parameters
+    ----------
+    zones, schools, candidates
+        Demand zones, existing schools and candidate sites (``candidates`` may be empty).
+    counties
+        Boundary polygons for maps, or ``None`` when the scenario names none.
+    files
+        Layer name to (path as written in the scenario, SHA-256 of the file's bytes).
+    """
+
+    zones: gpd.GeoDataFrame
+    schools: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    counties: gpd.GeoDataFrame | None
+    files: dict[str, tuple[str, str]]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _empty_candidates() -> gpd.GeoDataFrame:
+    frame = pd.DataFrame({"site_id": pd.Series(dtype=str), "stage": pd.Series(dtype=str)})
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+
+
+def _standards_problems(resolved: ResolvedScenario, inputs: PlanInputs) -> list[Problem]:
+    """Every planned stage needs a class cap, travel limits, demand, and sizes for sites."""
+    config = resolved.config
+    standards = config.standards
+    label = resolved.source.name
+    problems: list[Problem] = []
+    for stage in config.planning.stages:
+        needed: list[tuple[str, object]] = [
+            ("class_caps", standards.class_caps.get(stage)),
+            ("travel_limits_m", standards.travel_limits_m.get(stage)),
+        ]
+        if (inputs.candidates["stage"] == stage).any():
+            needed += [
+                ("school_sizes", standards.school_sizes.get(stage)),
+                ("cost_per_seat_cny", standards.cost_per_seat_cny.get(stage)),
+            ]
+        for key, value in needed:
+            if value is None:
+                problems.append(
+                    Problem(
+                        label,
+                        f"key standards.{key}.{stage}",
+                        f"stage '{stage}' is planned but has no {key}; "
+                        "set it in the scenario or its imports",
+                    )
+                )
+        has_counts = stage in inputs.zones.columns
+        has_share = (
+            "population" in inputs.zones.columns
+            and standards.school_age_shares.get(stage) is not None
+        )
+        if not (has_counts or has_share):
+            problems.append(
+                Problem(
+                    config.data.zones.path,
+                    f"column {stage}",
+                    f"stage '{stage}' is planned but the zones give no '{stage}' counts; add the "
+                    f"column, or a 'population' column and standards.school_age_shares.{stage}",
+                )
+            )
+    return problems
+
+
+def _row_label(ref: LayerRef, index: object) -> str:
+    """How a row is named: spreadsheet rows for CSV (header is row 1), features otherwise."""
+    position = int(str(index))
+    if ref.path.lower().endswith(".csv"):
+        return f"row {position + 2}"
+    return f"feature {position + 1}"
+
+
+def _cross_layer_problems(resolved: ResolvedScenario, inputs: PlanInputs) -> list[Problem]:
+    config = resolved.config
+    problems: list[Problem] = []
+    if config.data.candidates is not None:
+        shared = sorted(set(inputs.schools["school_id"]) & set(inputs.candidates["site_id"]))
+        if shared:
+            problems.append(
+                Problem(
+                    config.data.candidates.path,
+                    "column site_id",
+                    "site ids must differ from school ids",
+                    ", ".join(shared[:5]),
+                )
+            )
+    if "max_classes" in inputs.schools.columns:
+        bad = inputs.schools[inputs.schools["max_classes"] < inputs.schools["classes"]]
+        for index in bad.index[:5]:
+            row = inputs.schools.loc[index]
+            problems.append(
+                Problem(
+                    config.data.schools.path,
+                    f"{_row_label(config.data.schools, index)}, column max_classes",
+                    "max_classes (land limit) must be at least the current classes",
+                    f"{row['max_classes']} < {row['classes']}",
+                )
+            )
+    return problems
+
+
+def load_inputs(resolved: ResolvedScenario) -> PlanInputs:
+    """Read and validate every data layer of a scenario.
+
+    Parameters
+    ----------
+    resolved
+        The scenario; layer paths are relative to its file.
+
+    Returns
+    -------
+    PlanInputs
+        Layers in EPSG:4326 with coerced column types.
+
+    Raises
+    ------
+    InputError
+        With the problems of all layers together.
+    """
+    data = resolved.config.data
+    problems: list[Problem] = []
+    files: dict[str, tuple[str, str]] = {}
+
+    def read(
+        name: str,
+        ref: LayerRef,
+        columns: tuple[ColumnSpec, ...],
+        id_column: str | None,
+        geometry_types: tuple[str, ...] | None,
+    ) -> gpd.GeoDataFrame | None:
+        path = resolved.layer_path(ref)
+        try:
+            frame = read_layer(
+                path,
+                label=ref.path,
+                datum=ref.datum,
+                layer=ref.layer,
+                lon_column=ref.lon_column,
+                lat_column=ref.lat_column,
+                geometry_types=geometry_types,
+                columns=columns,
+                id_column=id_column,
+            )
+        except InputError as exc:
+            problems.extend(exc.problems)
+            return None
+        files[name] = (ref.path, _sha256(path))
+        return frame
+
+    points = ("Point",)
+    zones = read("zones", data.zones, ZONE_COLUMNS, "zone_id", None)
+    schools = read("schools", data.schools, SCHOOL_COLUMNS, "school_id", points)
+    candidates = (
+        read("candidates", data.candidates, CANDIDATE_COLUMNS, "site_id", points)
+        if data.candidates is not None
+        else _empty_candidates()
+    )
+    counties = (
+        read("boundary", data.boundary, (), None, ("Polygon", "MultiPolygon"))
+        if data.boundary is not None
+        else None
+    )
+    raise_if_any(problems)
+    assert zones is not None and schools is not None and candidates is not None
+    inputs = PlanInputs(zones, schools, candidates, counties, files)
+    raise_if_any(_standards_problems(resolved, inputs) + _cross_layer_problems(resolved, inputs))
+    return inputs
+
+
+def zone_setting(zone_type: str) -> str:
+    """'urban' for urban core, new district and industrial zones, else 'rural'."""
+    return "urban" if zone_type in URBAN_ZONE_TYPES else "rural"

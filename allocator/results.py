@@ -1,0 +1,282 @@
+"""Results of a run, and the results directory they are written to.
+
+A results directory is written atomically: everything goes into a hidden temporary
+sibling (``.NAME.partial-*``), which is renamed to ``NAME`` only when complete. A run that
+is interrupted leaves no ``NAME`` directory; an existing ``NAME`` is replaced only with
+``overwrite=True``.
+
+Contents (the contract that users' scripts and later commands rely on):
+
+``manifest.json``
+    Scenario hash, package and solver versions, seed, per-step timings, status,
+    objective, bound, gap, CRSs, summary numbers and the list of files.
+``scenario.resolved.yaml``
+    The scenario after imports, overrides and ``--set``.
+``demand.csv``, ``schools.csv``, ``assignments.csv``, ``sites.csv``
+    Tidy tables (see :mod:`allocator.tables`), UTF-8, sorted, rounded for stable diffs.
+``plan.gpkg``
+    Layers ``zones``, ``schools``, ``new_sites``, ``assignments``, ``counties`` in
+    EPSG:4326 (WGS-84 lon/lat).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import yaml
+
+from allocator.errors import ExitCode, OutputExistsError
+from allocator.scenario import ResolvedScenario
+from allocator.solvers import SolveInfo
+
+__all__ = ["MANIFEST", "TABLES", "Results", "ResultsDir", "read_results_dir"]
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+TABLES = ("demand", "schools", "assignments", "sites")
+GPKG = "plan.gpkg"
+RESOLVED = "scenario.resolved.yaml"
+OUTPUT_CRS = "EPSG:4326"
+# GeoPackage stores a "last change" timestamp; fixing it keeps the file byte-identical.
+FIXED_GPKG_TIMESTAMP = "2000-01-01T00:00:00.000Z"
+
+PACKAGES = (
+    "school-allocator",
+    "pulp",
+    "highspy",
+    "ortools",
+    "pandas",
+    "numpy",
+    "geopandas",
+    "shapely",
+    "pyproj",
+    "pyogrio",
+    "pydantic",
+)
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version(), "gdal": pyogrio.__gdal_version_string__}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything a run produced, before or after it is written to disk.
+
+    Parameters
+    ----------
+    scenario
+        The resolved scenario that was run.
+    info
+        Solver status, objective, best bound and gap.
+    tables
+        Tidy tables by name (see :mod:`allocator.tables`).
+    layers
+        Map layers by name, EPSG:4326.
+    metric_crs
+        The projected CRS in which distances were computed.
+    timings
+        Seconds per step.
+    inputs
+        Layer name to (path as written, SHA-256 of its bytes).
+    notes
+        Pre-solve findings that quote numbers.
+    """
+
+    scenario: ResolvedScenario
+    info: SolveInfo
+    tables: Mapping[str, pd.DataFrame]
+    layers: Mapping[str, gpd.GeoDataFrame]
+    metric_crs: str
+    timings: Mapping[str, float]
+    inputs: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """0 with a solution, 3 when infeasible, 4 when the solver gave no solution."""
+        if self.info.has_solution:
+            return ExitCode.OK
+        if self.info.status == "infeasible":
+            return ExitCode.INFEASIBLE
+        return ExitCode.SOLVER_FAILURE
+
+    def scenario_hash(self) -> str:
+        """SHA-256 over the resolved configuration and the bytes of every input layer."""
+        digest = hashlib.sha256(self.scenario.config_hash().encode())
+        for name in sorted(self.inputs):
+            digest.update(f"{name}:{self.inputs[name][1]}".encode())
+        return digest.hexdigest()
+
+    def summary(self) -> pd.DataFrame:
+        """Per stage: children, existing and new seats, unmet children, new sites and cost."""
+        demand = self.tables["demand"].groupby("stage", sort=False)
+        schools = self.tables["schools"]
+        rows = []
+        for stage, group in demand:
+            old = schools[(schools["stage"] == stage) & (schools["kind"] == "existing")]
+            new = schools[(schools["stage"] == stage) & (schools["kind"] == "new")]
+            rows.append(
+                {
+                    "stage": stage,
+                    "children": round(group["children"].sum(), 3),
+                    "existing_seats": int(old["seats"].sum()),
+                    "new_sites": len(new),
+                    "new_seats": int(new["seats"].sum()),
+                    "cost_cny": round(float(new["cost_cny"].sum()), 2),
+                    "unmet": round(group["unmet"].sum(), 3),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def manifest(self) -> dict[str, Any]:
+        """The ``manifest.json`` content."""
+        config = self.scenario.config
+        info = self.info
+        return {
+            "tool": "allocator",
+            "scenario": {
+                "name": config.meta.name,
+                "file": self.scenario.source.name,
+                "overrides": list(self.scenario.overrides),
+                "set": list(self.scenario.sets),
+                "config_sha256": self.scenario.config_hash(),
+                "scenario_sha256": self.scenario_hash(),
+                "inputs": {
+                    k: {"path": p, "sha256": h} for k, (p, h) in sorted(self.inputs.items())
+                },
+            },
+            "seed": config.meta.seed,
+            "status": info.status,
+            "exit_code": int(self.exit_code),
+            "objective": info.objective,
+            "bound": info.bound,
+            "gap": info.gap,
+            "solver": {
+                "backend": info.solver,
+                "version": info.solver_version,
+                "message": info.message,
+                "seconds": round(info.seconds, 4),
+                "time_limit_s": config.solver.time_limit_s,
+                "mip_gap": config.solver.mip_gap,
+                "threads": config.solver.threads,
+            },
+            "crs": {
+                "output": OUTPUT_CRS,
+                "metric": self.metric_crs,
+                "input_datums": {
+                    name: getattr(config.data, name).datum for name in sorted(self.inputs)
+                },
+            },
+            "timings_s": dict(self.timings),
+            "notes": list(self.notes),
+            "summary": self.summary().to_dict(orient="records"),
+            "versions": _versions(),
+            "files": [MANIFEST, RESOLVED, *(f"{t}.csv" for t in TABLES), GPKG],
+        }
+
+    def _write_into(self, folder: Path) -> None:
+        text = yaml.safe_dump(self.scenario.to_dict(), sort_keys=False, allow_unicode=True)
+        (folder / RESOLVED).write_text(text, encoding="utf-8")
+        for name in TABLES:
+            self.tables[name].to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_GPKG_TIMESTAMP})
+        for name, layer in self.layers.items():
+            layer.to_file(folder / GPKG, layer=name, driver="GPKG")
+        manifest = json.dumps(self.manifest(), indent=2, ensure_ascii=False, allow_nan=False)
+        (folder / MANIFEST).write_text(manifest + "\n", encoding="utf-8")
+
+    def to_dir(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the results directory atomically.
+
+        Parameters
+        ----------
+        path
+            The directory to create.
+        overwrite
+            Replace an existing directory of that name.
+
+        Returns
+        -------
+        pathlib.Path
+            The directory written.
+
+        Raises
+        ------
+        OutputExistsError
+            If ``path`` exists and ``overwrite`` is false. Nothing is written.
+        """
+        target = Path(path).resolve()
+        if target.exists() and not overwrite:
+            raise OutputExistsError(
+                f"{path} already exists; choose another --out or pass --overwrite"
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+        try:
+            self._write_into(partial)
+            if target.exists():
+                retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+                os.replace(target, retired / target.name)
+                os.replace(partial, target)
+                shutil.rmtree(retired)
+            else:
+                os.replace(partial, target)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        log.info("results written to %s", target)
+        return target
+
+
+@dataclass(frozen=True)
+class ResultsDir:
+    """A results directory read back: its manifest and tables (no model objects)."""
+
+    path: Path
+    manifest: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+
+    def layer(self, name: str) -> gpd.GeoDataFrame:
+        """One layer of ``plan.gpkg`` (EPSG:4326)."""
+        return gpd.read_file(self.path / GPKG, layer=name)
+
+
+def read_results_dir(path: str | Path) -> ResultsDir:
+    """Read a results directory written by :meth:`Results.to_dir`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the directory or its manifest is missing.
+    """
+    folder = Path(path)
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    tables = {
+        name: pd.read_csv(
+            folder / f"{name}.csv", dtype={"zone_id": str, "school_id": str, "site_id": str}
+        )
+        for name in TABLES
+    }
+    return ResultsDir(folder, manifest, tables)

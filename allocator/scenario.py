@@ -1,0 +1,277 @@
+"""Scenario schema: a strict, frozen description of one planning run.
+
+A scenario file is YAML. Unknown keys are errors (``extra="forbid"``) and a validated
+scenario cannot be changed (``frozen=True``). How files, imports, named overrides and
+``--set`` are layered is in :mod:`allocator.layering`; :func:`load_scenario` is the entry
+point.
+
+Units: distances in metres, money in CNY (yuan), counts in children or classes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "STAGES",
+    "DataLayers",
+    "LayerRef",
+    "Meta",
+    "ObjectiveConfig",
+    "PerStage",
+    "Planning",
+    "ResolvedScenario",
+    "Scenario",
+    "SolverConfig",
+    "Stage",
+    "Standards",
+    "TravelConfig",
+    "scenario_json_schema",
+]
+
+Stage = Literal["kindergarten", "primary", "junior", "senior"]
+STAGES: tuple[Stage, ...] = ("kindergarten", "primary", "junior", "senior")
+Setting = Literal["urban", "rural"]
+Datum = Literal["wgs84", "cgcs2000", "gcj02"]
+
+PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(gt=0, lt=1)]
+
+T = TypeVar("T")
+
+
+class StrictModel(BaseModel):
+    """Base for every scenario section: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PerStage(StrictModel, Generic[T]):
+    """One value per school stage; a stage left out has no value."""
+
+    kindergarten: T | None = None
+    primary: T | None = None
+    junior: T | None = None
+    senior: T | None = None
+
+    def get(self, stage: Stage) -> T | None:
+        """Return the value for ``stage`` (``None`` when not set)."""
+        value: T | None = getattr(self, stage)
+        return value
+
+
+class PerSetting(StrictModel, Generic[T]):
+    """One value for urban and one for rural places."""
+
+    urban: T
+    rural: T
+
+
+class Meta(StrictModel):
+    """What the scenario is and how it is run."""
+
+    name: str = Field(min_length=1, description="Short name, used in titles and file names.")
+    description: str = ""
+    place: str = Field("", description="Administrative code or name of the planning area.")
+    seed: int = Field(0, ge=0, description="Seed for every random step; same seed, same plan.")
+    language: Literal["zh", "en"] = "en"
+
+
+class Standards(StrictModel):
+    """National or local standards used as default parameters.
+
+    The shipped ``scenarios/common/standards.yaml`` holds the national defaults with their
+    sources.
+    """
+
+    class_caps: PerStage[PositiveInt] = Field(
+        default_factory=PerStage, description="Maximum pupils per class by stage."
+    )
+    staffing_ratios: PerStage[PositiveFloat] = Field(
+        default_factory=PerStage, description="Pupils per staff post by stage (1:19 means 19)."
+    )
+    school_sizes: PerStage[PerSetting[list[PositiveInt]]] = Field(
+        default_factory=PerStage, description="Standard new-school sizes in classes."
+    )
+    school_age_shares: PerStage[Share] = Field(
+        default_factory=PerStage,
+        description="Share of residents of each stage's age, used when zones give no counts.",
+    )
+    cost_per_seat_cny: PerStage[NonNegativeFloat] = Field(
+        default_factory=PerStage, description="Build cost of one new seat, CNY (excl. land)."
+    )
+    travel_limits_m: PerStage[PerSetting[PositiveFloat]] = Field(
+        default_factory=PerStage,
+        description="Longest allowed home-to-school travel distance, metres (rule D-07).",
+    )
+
+
+class LayerRef(StrictModel):
+    """A data layer on disk, by path relative to the scenario file."""
+
+    path: str = Field(min_length=1)
+    datum: Datum = Field(
+        "wgs84", description="Geodetic datum of lon/lat values; gcj02 is converted to WGS-84."
+    )
+    layer: str | None = Field(None, description="Layer name inside a GeoPackage.")
+    lon_column: str = "lon"
+    lat_column: str = "lat"
+
+
+class DataLayers(StrictModel):
+    """The scenario's data layers."""
+
+    zones: LayerRef
+    schools: LayerRef
+    candidates: LayerRef | None = None
+    boundary: LayerRef | None = Field(None, description="County boundaries (for maps).")
+
+
+class Planning(StrictModel):
+    """What is planned: which year and which stages."""
+
+    year: int = Field(ge=2000, le=2100, description="Year the zones' school-age counts are for.")
+    stages: list[Stage] = Field(min_length=1)
+    budget_cny: NonNegativeFloat | None = Field(
+        None, description="Capital budget for new sites, CNY; none means unlimited."
+    )
+
+    @model_validator(mode="after")
+    def _stages_unique(self) -> Planning:
+        if len(set(self.stages)) != len(self.stages):
+            raise ValueError(f"stages must not repeat: {self.stages}")
+        return self
+
+
+class TravelConfig(StrictModel):
+    """How travel distances are measured."""
+
+    circuity: float = Field(
+        1.3, ge=1.0, le=3.0, description="Road distance / straight-line distance."
+    )
+    metric_crs: str = Field(
+        "auto", description="'auto' (UTM zone of the data) or a projected CRS such as EPSG:4549."
+    )
+
+
+class ObjectiveConfig(StrictModel):
+    """Weights of the siting objective; every term is named here."""
+
+    unmet_penalty: PositiveFloat = Field(
+        1e6, description="Objective units per child left without a seat."
+    )
+    cost_weight: NonNegativeFloat = Field(
+        1e-6, description="Objective units per CNY of capital cost (1e-6: one per million)."
+    )
+    travel_weight: NonNegativeFloat = Field(
+        1e-5,
+        description="Objective units per child-metre of travel distance "
+        "(1e-5: a child-km weighs like 10,000 CNY of capital cost at cost_weight 1e-6).",
+    )
+
+
+class SolverConfig(StrictModel):
+    """Solver choice and limits."""
+
+    backend: Literal["highs", "cbc"] = "highs"
+    time_limit_s: PositiveFloat | None = 300.0
+    mip_gap: Annotated[float, Field(ge=0, lt=1)] = 1e-4
+    threads: PositiveInt = 1
+
+
+class Scenario(StrictModel):
+    """A complete, validated scenario."""
+
+    meta: Meta
+    standards: Standards = Field(default_factory=Standards)
+    data: DataLayers
+    planning: Planning
+    travel: TravelConfig = Field(default_factory=TravelConfig)
+    objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
+    solver: SolverConfig = Field(default_factory=SolverConfig)
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """JSON Schema of a scenario file, for editors.
+
+    The layering keys (``import``, ``overrides``, ``scenarios``) are added to the schema of
+    :class:`Scenario`, and top-level sections that imports may provide are not required.
+    """
+    schema = Scenario.model_json_schema()
+    schema["title"] = "allocator scenario file"
+    schema["properties"]["import"] = {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "Files (relative to this one) whose keys this file builds on.",
+    }
+    schema["properties"]["overrides"] = {
+        "type": "object",
+        "additionalProperties": {"type": "object"},
+        "description": "Named sets of changes, chosen with --scenario.",
+    }
+    schema["properties"]["scenarios"] = {
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        "description": "Named combinations of overrides.",
+    }
+    schema.pop("required", None)
+    return schema
+
+
+@dataclass(frozen=True)
+class ResolvedScenario:
+    """A validated scenario together with where it came from.
+
+    Parameters
+    ----------
+    config
+        The validated scenario.
+    source
+        The scenario file.
+    overrides
+        The named overrides applied, in order.
+    sets
+        The ``--set key=value`` strings applied, in order.
+    """
+
+    config: Scenario
+    source: Path
+    overrides: tuple[str, ...] = ()
+    sets: tuple[str, ...] = ()
+
+    @property
+    def base_dir(self) -> Path:
+        """Directory that data paths are relative to."""
+        return self.source.parent
+
+    def layer_path(self, ref: LayerRef) -> Path:
+        """Absolute path of a data layer."""
+        return (self.base_dir / ref.path).resolve()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved scenario as plain data, with its provenance under ``resolved_from``."""
+        data = self.config.model_dump(mode="json")
+        data["resolved_from"] = {
+            "file": self.source.name,
+            "overrides": list(self.overrides),
+            "set": list(self.sets),
+        }
+        return data
+
+    def config_hash(self) -> str:
+        """SHA-256 of the resolved configuration (canonical JSON)."""
+        canonical = json.dumps(
+            self.config.model_dump(mode="json"),
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,0 +1,368 @@
+"""Solve a PuLP model with HiGHS or CBC and report what the solver proved.
+
+PuLP's own status is not a proof: a run stopped by its time limit comes back ``Optimal``
+(see ``reference/stack-notes.md``). This adapter reads the verdict, the incumbent objective
+and the best bound from the solver itself:
+
+* HiGHS (default): PuLP's highspy interface; model status, primal solution status and
+  ``mip_dual_bound`` are read from the ``highspy.Highs`` object PuLP keeps in
+  ``problem.solverModel``.
+* CBC: the binary bundled with PuLP 3.x, run through ``pulp.COIN_CMD`` (the same binary as
+  the deprecated ``PULP_CBC_CMD``, without its deprecation warning); the verdict and bound
+  are parsed from the CBC log (:mod:`allocator.solvers.cbc_log`).
+
+Objective and bound are reported in the problem's own sense and include the objective's
+constant term (which PuLP does not pass to either solver).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import highspy
+import pulp
+
+from allocator.solvers.base import SolveInfo, SolverOptions, SolveStatus, relative_gap
+from allocator.solvers.cbc_log import CbcLogSummary, cbc_status, parse_cbc_log
+
+__all__ = ["solve_pulp"]
+
+logger = logging.getLogger(__name__)
+
+_HMS = highspy.HighsModelStatus
+_HIGHS_ERRORS = frozenset(
+    {
+        _HMS.kNotset,
+        _HMS.kLoadError,
+        _HMS.kModelError,
+        _HMS.kPresolveError,
+        _HMS.kSolveError,
+        _HMS.kPostsolveError,
+    }
+)
+_HIGHS_FEASIBLE = int(highspy.SolutionStatus.kSolutionStatusFeasible)
+
+
+def solve_pulp(problem: pulp.LpProblem, options: SolverOptions) -> SolveInfo:
+    """Solve ``problem`` in place and report status, objective, bound and gap.
+
+    Never raises because a run is not optimal: infeasible, unbounded, stopped by a limit
+    with or without incumbent, or a solver failure all come back as a :class:`SolveInfo`.
+    With a solution (``info.has_solution``) the PuLP variables hold it, the incumbent of a
+    run stopped by a limit included; without one their values are reset to ``None`` (CBC
+    would otherwise leave LP-relaxation values in them).
+
+    Parameters
+    ----------
+    problem
+        PuLP model; solved in place.
+    options
+        Backend, limits (seconds, nodes), relative gap, threads and seed.
+
+    Returns
+    -------
+    SolveInfo
+        What the solver proved; objective and bound in the problem's objective units.
+    """
+    solve = _solve_highs if options.backend == "highs" else _solve_cbc
+    info = solve(problem, options)
+    if not info.has_solution:
+        for variable in problem.variables():
+            variable.varValue = None
+    logger.info(
+        "solved %s with %s %s in %.2f s: %s",
+        problem.name,
+        info.solver,
+        info.solver_version,
+        info.seconds,
+        info.message,
+    )
+    return info
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _user_objective(problem: pulp.LpProblem) -> float | None:
+    """Objective of the values held by the variables, constant included; ``None`` if unset."""
+    if problem.objective is None:
+        return 0.0
+    value = problem.objective.value()
+    return None if value is None else float(value)
+
+
+def _objective_constant(problem: pulp.LpProblem) -> float:
+    """Constant term of the objective (objective units)."""
+    return 0.0 if problem.objective is None else float(problem.objective.constant)
+
+
+def _shift_bound(
+    solver_bound: float,
+    solver_objective: float | None,
+    objective: float | None,
+    constant: float,
+) -> float:
+    """Put a solver's bound on the same footing as the reported objective.
+
+    Both solvers work without PuLP's objective constant. With an incumbent the bound is
+    ``objective - (solver_objective - solver_bound)``, which is right whether or not the
+    solver saw the constant; without one it is ``solver_bound + constant``. Inputs are in
+    the problem's own sense (a maximisation's values positive).
+    """
+    if objective is not None and solver_objective is not None and math.isfinite(solver_objective):
+        return objective - (solver_objective - solver_bound)
+    return solver_bound + constant
+
+
+def _fmt(value: float | None) -> str:
+    """Short number for messages."""
+    return "n/a" if value is None else f"{value:.10g}"
+
+
+def _describe(verdict: str, objective: float | None, bound: float | None) -> str:
+    """Human-readable one-liner: solver verdict, objective, bound and gap."""
+    gap = relative_gap(objective, bound)
+    gap_text = "n/a" if gap is None else f"{gap:.4%}"
+    return f"{verdict}; objective {_fmt(objective)}, bound {_fmt(bound)}, gap {gap_text}"
+
+
+def _timed(run: Callable[[], Any]) -> tuple[str | None, float]:
+    """Run ``run()``; return (error text or ``None``, wall-clock seconds)."""
+    start = time.perf_counter()
+    try:
+        run()
+    except (pulp.PulpSolverError, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}", time.perf_counter() - start
+    return None, time.perf_counter() - start
+
+
+def _error_info(solver: str, version: str, seconds: float, message: str) -> SolveInfo:
+    """Report of a run that failed before giving a verdict."""
+    logger.error("%s failed: %s", solver, message)
+    return SolveInfo("error", None, None, None, seconds, solver, version, message)
+
+
+# --------------------------------------------------------------------------- HiGHS
+
+
+class _HiGHS(pulp.HiGHS):  # type: ignore[misc]  # pulp ships no type information
+    """PuLP's HiGHS interface with two repairs for PuLP 3.3 / HiGHS 1.12.
+
+    * Model statuses PuLP does not map (``kSolutionLimit`` after a node limit,
+      ``kMemoryLimit``, ``kHighsInterrupt``) raise ``KeyError`` in PuLP after the values
+      were loaded; here they give a neutral PuLP status and :func:`_highs_info` reads the
+      real one from highspy.
+    * HiGHS keeps one thread pool per process; a run asking for another thread count fails
+      at once ("global scheduler has already been initialized"). The pool is then reset and
+      the run retried once.
+    """
+
+    def callSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802  (PuLP's method name)
+        """Run HiGHS; rebuild the thread pool and retry once if HiGHS did not start."""
+        highs = lp.solverModel
+        if highs.run() == highspy.HighsStatus.kError and highs.getModelStatus() == _HMS.kNotset:
+            logger.warning(
+                "HiGHS did not start (thread pool built for another thread count?); "
+                "resetting the HiGHS thread pool and retrying once"
+            )
+            highspy.Highs.resetGlobalScheduler(True)
+            highs.run()
+
+    def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:  # noqa: N802
+        """Load values and return PuLP's statuses; neutral ones for unmapped statuses."""
+        try:
+            statuses: tuple[int, int] = super().findSolutionValues(lp)
+        except KeyError:
+            return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+        return statuses
+
+
+def _highs_solver(options: SolverOptions) -> _HiGHS:
+    """PuLP HiGHS solver configured from ``options``."""
+    params: dict[str, Any] = {"random_seed": options.seed}
+    if options.node_limit is not None:
+        params["mip_max_nodes"] = options.node_limit
+    return _HiGHS(
+        msg=options.msg,
+        gapRel=options.mip_gap,
+        threads=options.threads,
+        timeLimit=options.time_limit_s,
+        **params,
+    )
+
+
+def _highs_status(model_status: Any, has_primal: bool) -> SolveStatus:
+    """Map a HiGHS model status (and whether a primal solution exists) to a status."""
+    if model_status in (_HMS.kOptimal, _HMS.kModelEmpty):
+        return "optimal"
+    if model_status in (_HMS.kInfeasible, _HMS.kUnboundedOrInfeasible):
+        return "infeasible"
+    if model_status == _HMS.kUnbounded:
+        return "unbounded"
+    if model_status in _HIGHS_ERRORS:
+        return "error"
+    # Time, iteration, node/solution, memory limits, interrupts, objective bound/target,
+    # unknown: the run stopped; it holds a solution only if HiGHS says one is feasible.
+    return "feasible" if has_primal else "no_solution"
+
+
+def _highs_bound(
+    problem: pulp.LpProblem,
+    highs: Any,
+    status: SolveStatus,
+    objective: float | None,
+    has_primal: bool,
+) -> float | None:
+    """Best proven bound in the problem's sense, constant included; ``None`` if unproven.
+
+    MIP: HiGHS's ``mip_dual_bound`` (HiGHS minimises ``sense * f``). LP: the objective when
+    optimal (strong duality), otherwise none.
+    """
+    if status in ("infeasible", "unbounded", "error"):
+        return None
+    if not problem.isMIP():
+        return objective if status == "optimal" else None
+    info = highs.getInfo()
+    dual_bound = float(info.mip_dual_bound)
+    if not math.isfinite(dual_bound):
+        return objective if status == "optimal" else None
+    sense = -1.0 if problem.sense == pulp.LpMaximize else 1.0
+    solver_objective = sense * float(info.objective_function_value) if has_primal else None
+    return _shift_bound(
+        sense * dual_bound, solver_objective, objective, _objective_constant(problem)
+    )
+
+
+def _highs_info(problem: pulp.LpProblem, seconds: float) -> SolveInfo:
+    """Build the report from the highspy object PuLP left in ``problem.solverModel``."""
+    highs = problem.solverModel
+    version = str(highs.version())
+    model_status = highs.getModelStatus()
+    verdict = f"HiGHS: {highs.modelStatusToString(model_status)}"
+    info = highs.getInfo()
+    has_primal = int(info.primal_solution_status) == _HIGHS_FEASIBLE
+    status = _highs_status(model_status, has_primal)
+    if model_status == _HMS.kUnboundedOrInfeasible:
+        verdict += " (reported as infeasible)"
+    objective = _user_objective(problem) if status in ("optimal", "feasible") else None
+    bound = _highs_bound(problem, highs, status, objective, has_primal)
+    return SolveInfo(
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=relative_gap(objective, bound),
+        seconds=seconds,
+        solver="highs",
+        solver_version=version,
+        message=_describe(verdict, objective, bound),
+    )
+
+
+def _solve_highs(problem: pulp.LpProblem, options: SolverOptions) -> SolveInfo:
+    """Solve with HiGHS through PuLP and read the verdict from highspy."""
+    error, seconds = _timed(lambda: problem.solve(_highs_solver(options)))
+    if error is not None or problem.solverModel is None:
+        version = highspy.Highs().version()
+        return _error_info("highs", str(version), seconds, error or "HiGHS did not run")
+    return _highs_info(problem, seconds)
+
+
+# --------------------------------------------------------------------------- CBC
+
+
+def _cbc_path() -> str | None:
+    """Path of the CBC binary bundled with PuLP, else ``cbc`` on PATH, else ``None``."""
+    bundled = getattr(getattr(pulp, "PULP_CBC_CMD", None), "pulp_cbc_path", None)
+    if isinstance(bundled, str) and os.access(bundled, os.X_OK):
+        return bundled
+    on_path = pulp.COIN_CMD(msg=False)
+    return str(on_path.path) if on_path.available() else None
+
+
+def _cbc_solver(options: SolverOptions, path: str, log_path: Path) -> pulp.COIN_CMD:
+    """PuLP CBC command configured from ``options``, logging to ``log_path``.
+
+    Threads: 1 runs CBC serially; ``n > 1`` passes ``100 + n`` (CBC's deterministic
+    parallel mode). Seed 0 keeps CBC's fixed default seeds; ``s > 0`` sets
+    ``randomCbcSeed`` and ``randomSeed`` to ``s``.
+    """
+    extra: list[str] = []
+    if options.seed > 0:
+        extra += [f"randomCbcSeed {options.seed}", f"randomSeed {options.seed}"]
+    return pulp.COIN_CMD(
+        path=path,
+        msg=False,
+        timeLimit=options.time_limit_s,
+        gapRel=options.mip_gap,
+        threads=100 + options.threads if options.threads > 1 else None,
+        maxNodes=options.node_limit,
+        options=extra,
+        logPath=str(log_path),
+    )
+
+
+def _cbc_bound(
+    problem: pulp.LpProblem,
+    summary: CbcLogSummary,
+    status: SolveStatus,
+    objective: float | None,
+) -> float | None:
+    """Best proven bound in the problem's sense, constant included; ``None`` if unproven.
+
+    CBC prints no bound once it proves optimality (within ``ratioGap``); the bound is then
+    the objective.
+    """
+    if status == "optimal":
+        return objective
+    if status not in ("feasible", "no_solution") or summary.bound is None:
+        return None
+    if math.isinf(summary.bound):
+        return None
+    return _shift_bound(summary.bound, summary.objective, objective, _objective_constant(problem))
+
+
+def _run_cbc(
+    problem: pulp.LpProblem, options: SolverOptions, path: str
+) -> tuple[str | None, float, str]:
+    """Run CBC on ``problem``; return (error text or ``None``, seconds, log text)."""
+    with tempfile.TemporaryDirectory(prefix="allocator-cbc-") as tmp:
+        log_path = Path(tmp) / "cbc.log"
+        solver = _cbc_solver(options, path, log_path)
+        error, seconds = _timed(lambda: problem.solve(solver))
+        text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    if options.msg:
+        for line in text.splitlines():
+            logger.info("cbc: %s", line)
+    return error, seconds, text
+
+
+def _solve_cbc(problem: pulp.LpProblem, options: SolverOptions) -> SolveInfo:
+    """Solve with CBC through PuLP and read the verdict and bound from CBC's log."""
+    path = _cbc_path()
+    if path is None:
+        return _error_info("cbc", "unknown", 0.0, "CBC binary not found (PuLP bundle or PATH)")
+    error, seconds, text = _run_cbc(problem, options, path)
+    summary = parse_cbc_log(text)
+    if error is not None:
+        return _error_info("cbc", summary.version, seconds, error)
+    status = cbc_status(summary, int(problem.sol_status))
+    objective = _user_objective(problem) if status in ("optimal", "feasible") else None
+    bound = _cbc_bound(problem, summary, status, objective)
+    verdict = f"CBC: {summary.result or pulp.LpStatus.get(problem.status, 'unknown')}"
+    return SolveInfo(
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=relative_gap(objective, bound),
+        seconds=seconds,
+        solver="cbc",
+        solver_version=summary.version,
+        message=_describe(verdict, objective, bound),
+    )

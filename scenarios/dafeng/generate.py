@@ -1,0 +1,116 @@
+"""Regenerate the SYNTHETIC layers of the Dafeng (大丰区, 320904) demonstration scenario.
+
+Run from anywhere::
+
+    python scenarios/dafeng/generate.py
+
+It reads the real district boundary ``data/320904.geojson`` (GCJ-02 lon/lat), builds
+synthetic zones, existing schools and candidate sites with :mod:`gis.synth` and a fixed
+seed, and writes ``data/zones.csv``, ``data/schools.csv`` and ``data/candidates.csv``
+(UTF-8, LF line endings). The output is byte-identical on every run; the test
+``tests/gis/test_synth.py`` checks that the committed CSVs match.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+HERE = Path(__file__).resolve().parent
+try:
+    from gis.synth import (
+        CANDIDATE_COLUMNS,
+        SCHOOL_COLUMNS,
+        ZONE_COLUMNS,
+        synth_candidate_sites,
+        synth_schools,
+        synth_town_centres,
+        synth_zones,
+    )
+except ModuleNotFoundError:  # run from a checkout without installing the package
+    sys.path.insert(0, str(HERE.parents[1]))
+    from gis.synth import (
+        CANDIDATE_COLUMNS,
+        SCHOOL_COLUMNS,
+        ZONE_COLUMNS,
+        synth_candidate_sites,
+        synth_schools,
+        synth_town_centres,
+        synth_zones,
+    )
+
+log = logging.getLogger("dafeng.generate")
+
+DATA = HERE / "data"
+BOUNDARY = DATA / "320904.geojson"
+COUNTY = "320904"
+#: Resident population, 7th national census (2020). Secondary source: Wikipedia infobox.
+POPULATION = 645_603
+SEED = 320904
+#: Seat of the district government (大中街道), approximate, GCJ-02 lon/lat.
+SEAT = (120.47, 33.20)
+#: Number of SYNTHETIC town centres (not the real towns' positions).
+N_TOWNS = 7
+N_ZONES = 26
+#: Existing seats as a share of demand, per stage.
+COVERAGE = {"primary": 0.87, "junior": 0.89}
+N_CANDIDATES = {"primary": 7, "junior": 7}
+
+LAYERS = (
+    ("zones.csv", ZONE_COLUMNS),
+    ("schools.csv", SCHOOL_COLUMNS),
+    ("candidates.csv", CANDIDATE_COLUMNS),
+)
+
+
+def read_boundary(path: Path = BOUNDARY) -> BaseGeometry:
+    """Read the district boundary (GeoJSON geometry, GCJ-02 lon/lat, degrees)."""
+    with path.open(encoding="utf-8") as f:
+        return shape(json.load(f))
+
+
+def build_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Build the synthetic zones, schools and candidate sites (GCJ-02 lon/lat)."""
+    boundary = read_boundary()
+    centres = synth_town_centres(boundary, seed=SEED, n_towns=N_TOWNS, main=SEAT)
+    zones = synth_zones(
+        boundary,
+        population=POPULATION,
+        n_zones=N_ZONES,
+        seed=SEED,
+        county=COUNTY,
+        centres=centres,
+    )
+    schools = synth_schools(zones, boundary=boundary, seed=SEED + 1, coverage=COVERAGE)
+    sites = synth_candidate_sites(
+        zones, boundary=boundary, seed=SEED + 2, n_per_stage=N_CANDIDATES, schools=schools
+    )
+    return zones, schools, sites
+
+
+def write_layers(out_dir: Path = DATA) -> list[Path]:
+    """Write ``zones.csv``, ``schools.csv`` and ``candidates.csv`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for (filename, columns), frame in zip(LAYERS, build_layers(), strict=True):
+        path = out_dir / filename
+        frame.loc[:, list(columns)].to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        written.append(path)
+    return written
+
+
+def main() -> None:
+    """Regenerate the CSVs in ``data/`` and log a one-line summary."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    paths = write_layers()
+    log.info("wrote %s", ", ".join(str(p.relative_to(HERE)) for p in paths))
+
+
+if __name__ == "__main__":
+    main()

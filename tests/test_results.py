@@ -1,0 +1,154 @@
+"""The results directory: contract, atomic writing, overwrite protection, determinism."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from typer.testing import CliRunner
+
+from allocator.cli import app
+from allocator.errors import OutputExistsError
+from allocator.layering import load_scenario
+from allocator.pipeline import run
+from allocator.results import Results, read_results_dir
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def tiny_results(tiny_scenario: Path) -> Results:
+    return run(load_scenario(tiny_scenario))
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_contract(tiny_results: Results, tmp_path: Path) -> None:
+    folder = tiny_results.to_dir(tmp_path / "out")
+    names = {p.name for p in folder.iterdir()}
+    assert names == {
+        "manifest.json",
+        "scenario.resolved.yaml",
+        "demand.csv",
+        "schools.csv",
+        "assignments.csv",
+        "sites.csv",
+        "plan.gpkg",
+    }
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for key in ("status", "objective", "bound", "gap", "seed", "timings_s", "versions"):
+        assert key in manifest
+    assert manifest["status"] == "optimal" and manifest["seed"] == 1
+    assert len(manifest["scenario"]["scenario_sha256"]) == 64
+    assert set(manifest["timings_s"]) == {"inputs", "demand", "travel", "siting", "tables"}
+    assert {"pulp", "highspy", "ortools", "python"} <= set(manifest["versions"])
+    assert manifest["crs"]["output"] == "EPSG:4326"
+    assert manifest["crs"]["metric"] == "EPSG:32651"
+    back = read_results_dir(folder)
+    assert back.tables["assignments"].shape == (3, 6)
+    assert list(back.tables["demand"].columns) == [
+        "zone_id",
+        "stage",
+        "year",
+        "children",
+        "assigned",
+        "unmet",
+    ]
+
+
+def test_geopackage_layers_and_crs(tiny_results: Results, tmp_path: Path) -> None:
+    folder = tiny_results.to_dir(tmp_path / "out")
+    import pyogrio
+
+    layers = {name for name, _ in pyogrio.list_layers(folder / "plan.gpkg")}
+    assert layers == {"zones", "schools", "new_sites", "assignments"}  # no boundary in tiny
+    for layer in layers:
+        frame = gpd.read_file(folder / "plan.gpkg", layer=layer)
+        assert frame.crs is not None and frame.crs.to_epsg() == 4326
+    lines = gpd.read_file(folder / "plan.gpkg", layer="assignments")
+    assert set(lines.geom_type) == {"LineString"} and len(lines) == 3
+    new = gpd.read_file(folder / "plan.gpkg", layer="new_sites")
+    assert new["school_id"].tolist() == ["C1"]
+
+
+def test_existing_directory_is_not_overwritten(tiny_results: Results, tmp_path: Path) -> None:
+    target = tmp_path / "results" / "out"
+    target.mkdir(parents=True)
+    (target / "keep.txt").write_text("mine")
+    with pytest.raises(OutputExistsError):
+        tiny_results.to_dir(target)
+    assert (target / "keep.txt").read_text() == "mine"
+    tiny_results.to_dir(target, overwrite=True)
+    assert not (target / "keep.txt").exists() and (target / "manifest.json").exists()
+    assert [p.name for p in target.parent.iterdir()] == ["out"]
+
+
+def test_cli_refuses_existing_directory(tiny_scenario: Path, tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    result = runner.invoke(app, ["run", str(tiny_scenario), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "--overwrite" in result.output
+
+
+def test_interrupted_write_leaves_nothing(
+    tiny_results: Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupt(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gpd.GeoDataFrame, "to_file", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        tiny_results.to_dir(tmp_path / "results" / "out")
+    assert list((tmp_path / "results").iterdir()) == []
+
+
+KILL_MIDWAY = """
+import os, signal, sys
+import geopandas as gpd
+original = gpd.GeoDataFrame.to_file
+def write_then_die(self, *args, **kwargs):
+    original(self, *args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+gpd.GeoDataFrame.to_file = write_then_die
+from allocator.cli import main
+sys.argv = ["allocator", "--quiet", "run", sys.argv[1], "--out", sys.argv[2]]
+main()
+"""
+
+
+def test_killed_run_leaves_no_results_directory(tiny_scenario: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results" / "tiny"
+    done = subprocess.run(
+        [sys.executable, "-c", KILL_MIDWAY, str(tiny_scenario), str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert not out.exists()
+    partial = list((tmp_path / "results").iterdir())
+    assert len(partial) == 1 and partial[0].name.startswith(".tiny.partial-")
+    assert (partial[0] / "demand.csv").exists()  # it really was killed midway
+
+
+def test_same_scenario_same_files(tiny_scenario: Path, tmp_path: Path) -> None:
+    first = run(load_scenario(tiny_scenario)).to_dir(tmp_path / "a")
+    second = run(load_scenario(tiny_scenario)).to_dir(tmp_path / "b")
+    for name in (
+        "demand.csv",
+        "schools.csv",
+        "assignments.csv",
+        "sites.csv",
+        "scenario.resolved.yaml",
+        "plan.gpkg",
+    ):
+        assert digest(first / name) == digest(second / name), name
+    one, two = (json.loads((p / "manifest.json").read_text()) for p in (first, second))
+    assert one["scenario"] == two["scenario"] and one["objective"] == two["objective"]
