@@ -1,0 +1,65 @@
+"""`allocator run`: exit codes, summary, and the results directory on every outcome."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import allocator.siting
+from allocator.cli import app
+from allocator.solvers import SolveInfo
+
+runner = CliRunner()
+
+
+def test_run_writes_results_and_prints_summary(tiny_scenario: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(tiny_scenario), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "primary" in result.output and "optimal" in result.output
+    assert (out / "manifest.json").exists()
+
+
+def test_quiet_prints_nothing_on_success(tiny_scenario: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["--quiet", "run", str(tiny_scenario), "--out",
+                                 str(tmp_path / "out")])
+    assert result.exit_code == 0 and "optimal" not in result.output
+
+
+def test_named_scenario_changes_default_out_dir(tiny_scenario: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["-q", "run", str(tiny_scenario), "--scenario", "tight_cbc"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "results/tiny-tight_cbc/manifest.json").read_text())
+    assert manifest["scenario"]["overrides"] == ["tight_budget", "cbc"]
+    assert manifest["solver"]["backend"] == "cbc"
+
+
+def test_colliding_overrides_exit_2(tiny_scenario: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", str(tiny_scenario), "--scenario", "clash",
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "tight_budget and other_budget" in result.output and "planning.budget_cny" in result.output
+
+
+@pytest.mark.parametrize(("status", "code"), [("infeasible", 3), ("no_solution", 4),
+                                              ("error", 4)])
+def test_exit_codes_without_solution(tiny_scenario: Path, tmp_path: Path, status: str, code: int,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_solution(problem: object, options: object) -> SolveInfo:
+        return SolveInfo(status=status, objective=None, bound=None, gap=None,  # type: ignore[arg-type]
+                         seconds=0.0, solver="highs", solver_version="test",
+                         message=f"stubbed {status}")
+
+    monkeypatch.setattr(allocator.siting, "solve_pulp", no_solution)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(tiny_scenario), "--out", str(out)])
+    assert result.exit_code == code, result.output
+    assert f"stubbed {status}" in result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == status and manifest["exit_code"] == code
+    assert manifest["objective"] is None
