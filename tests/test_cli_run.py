@@ -43,7 +43,8 @@ def test_colliding_overrides_exit_2(tiny_scenario: Path, tmp_path: Path) -> None
     result = runner.invoke(app, ["run", str(tiny_scenario), "--scenario", "clash",
                                  "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
-    assert "tight_budget and other_budget" in result.output and "planning.budget_cny" in result.output
+    assert "tight_budget and other_budget" in result.output
+    assert "planning.budget_cny" in result.output
 
 
 @pytest.mark.parametrize(("status", "code"), [("infeasible", 3), ("no_solution", 4),
