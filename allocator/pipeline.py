@@ -23,6 +23,7 @@ from geopandas import GeoDataFrame
 from allocator.errors import InputError, Problem
 from allocator.inputs import PlanInputs, load_inputs, zone_setting
 from allocator.results import Results
+from allocator.rules import Kind, rule
 from allocator.scenario import ResolvedScenario, Scenario
 from allocator.siting import SitingInput, SitingWeights, solve_siting
 from allocator.solvers import SolverOptions
@@ -78,6 +79,8 @@ def choose_metric_crs(resolved: ResolvedScenario, zones: GeoDataFrame) -> pyproj
     return crs
 
 
+@rule("D-09", kind=Kind.FILTER, family="sites", params=("candidates.hazard",))
+@rule("D-13", kind=Kind.HARD, family="seats", params=("standards.class_caps",))
 def site_options(config: Scenario, candidates: pd.DataFrame) -> pd.DataFrame:
     """One row per (candidate site, standard size): classes, seats and cost.
 
@@ -111,6 +114,23 @@ def site_options(config: Scenario, candidates: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+@rule("D-13", kind=Kind.HARD, family="seats", params=("standards.class_caps",))
+def existing_seats(config: Scenario, schools: pd.DataFrame) -> pd.DataFrame:
+    """Seats of existing schools of the planned stages: ``seats = classes x class cap``.
+
+    Returns ``school_id, stage, seats``.
+    """
+    planned = schools[schools["stage"].isin(config.planning.stages)]
+    caps = {s: config.standards.class_caps.get(s) for s in config.planning.stages}
+    return pd.DataFrame({
+        "school_id": planned["school_id"].astype(str),
+        "stage": planned["stage"].astype(str),
+        "seats": planned["classes"].astype(float) * planned["stage"].map(caps).astype(float),
+    }).reset_index(drop=True)
+
+
+@rule("D-07", kind=Kind.HARD, family="sites", params=("standards.travel_limits_m",
+                                                      "travel.circuity"))
 def travel_pairs(
     config: Scenario, inputs: PlanInputs, crs: pyproj.CRS, demand: pd.DataFrame
 ) -> pd.DataFrame:
@@ -215,16 +235,7 @@ def run(resolved: ResolvedScenario, *, on_step: StepCallback | None = None) -> R
     with timer.step("travel"):
         crs = choose_metric_crs(resolved, inputs.zones)
         pairs = travel_pairs(config, inputs, crs, demand)
-        schools = inputs.schools[inputs.schools["stage"].isin(config.planning.stages)]
-        caps = {s: config.standards.class_caps.get(s) for s in config.planning.stages}
-        existing = pd.DataFrame(
-            {
-                "school_id": schools["school_id"].astype(str),
-                "stage": schools["stage"].astype(str),
-                "seats": schools["classes"].astype(float)
-                * schools["stage"].map(caps).astype(float),
-            }
-        ).reset_index(drop=True)
+        existing = existing_seats(config, inputs.schools)
         options = site_options(config, inputs.candidates)
         usable = set(existing["school_id"]) | set(options["site_id"])
         pairs = pairs[pairs["school_id"].isin(usable)].reset_index(drop=True)
