@@ -256,6 +256,7 @@ def run(resolved: ResolvedScenario, *, on_step: StepCallback | None = None) -> R
                 pairs=pairs,
                 weights=weights,
                 budget_cny=config.planning.budget_cny,
+                lexicographic=config.objective.mode == "lexicographic",
             ),
             SolverOptions(
                 backend=config.solver.backend,
@@ -271,6 +272,8 @@ def run(resolved: ResolvedScenario, *, on_step: StepCallback | None = None) -> R
     return Results(
         scenario=resolved,
         info=siting.info,
+        phases=siting.phases,
+        terms=dict(siting.terms),
         tables=tables,
         layers=layers,
         metric_crs=crs.to_string(),

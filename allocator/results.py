@@ -100,6 +100,11 @@ class Results:
         Seconds per step.
     inputs
         Layer name to (path as written, SHA-256 of its bytes).
+    phases
+        Solver reports of each phase (two in lexicographic mode).
+    terms
+        Achieved objective terms: ``unmet_children``, ``capital_cost_cny``,
+        ``travel_child_m``.
     notes
         Pre-solve findings that quote numbers.
     """
@@ -110,6 +115,8 @@ class Results:
     layers: Mapping[str, gpd.GeoDataFrame]
     metric_crs: str
     timings: Mapping[str, float]
+    phases: tuple[SolveInfo, ...] = ()
+    terms: Mapping[str, float] = field(default_factory=dict)
     inputs: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
@@ -173,6 +180,13 @@ class Results:
             "objective": info.objective,
             "bound": info.bound,
             "gap": info.gap,
+            "objective_mode": config.objective.mode,
+            "objective_terms": {k: round(v, 3) for k, v in self.terms.items()},
+            "phases": [
+                {"status": p.status, "objective": p.objective, "bound": p.bound, "gap": p.gap,
+                 "seconds": round(p.seconds, 4), "message": p.message}
+                for p in self.phases
+            ],
             "solver": {
                 "backend": info.solver,
                 "version": info.solver_version,

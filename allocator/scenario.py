@@ -163,7 +163,15 @@ class TravelConfig(StrictModel):
 
 
 class ObjectiveConfig(StrictModel):
-    """Weights of the siting objective; every term is named here."""
+    """Weights of the siting objective; every term is named here.
+
+    ``mode: lexicographic`` (the default) first minimises children without a seat, then,
+    holding that number, capital cost plus travel; the reported objective, bound and gap
+    are those of the second phase, so the gap speaks of money and distance. ``weighted``
+    solves one model with ``unmet_penalty`` on unmet children.
+    """
+
+    mode: Literal["lexicographic", "weighted"] = "lexicographic"
 
     unmet_penalty: PositiveFloat = Field(
         1e6, description="Objective units per child left without a seat."

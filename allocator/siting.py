@@ -17,16 +17,27 @@ Variables (sparse: only pairs in P get an assignment variable)::
     x[z,s,g] ∈ [0, d[z,g]]   children of zone z, stage g assigned to school s (persons)
     u[z,g]   ∈ [0, d[z,g]]   unmet demand (persons), a named slack
 
-Objective (objective units; with the default cost weight 1 unit = 1 million CNY)::
+Objective, weighted mode (objective units; with the default cost weight 1 unit = 1 million
+CNY)::
 
     min  unmet_penalty · Σ u  +  cost_weight · Σ cost[k]·y  +  travel_weight · Σ dist·x
+
+Lexicographic mode (``SitingInput.lexicographic``) solves the same model twice: phase 1
+minimises ``Σ u`` (persons); phase 2 adds ``Σ u <= U1 + tol`` (``U1`` the phase-1 incumbent,
+``tol = max(1e-6, 1e-9·U1)`` persons) and minimises ``cost_weight · Σ cost[k]·y +
+travel_weight · Σ dist·x``. The relative gap of phase 2 is then measured on capital and
+travel alone; in weighted mode a large penalty on capacity-bound unmet demand swamps them,
+and a run can stop "within the gap" with millions of CNY of avoidable capital.
 
 A zone and stage with demand but no feasible pair cannot be served: its ``u = d`` is entered
 as a constant of the objective rather than as a variable, so the solver's relative gap is
 measured on what the model can still decide (a large fixed penalty would otherwise swamp the
-capital and travel terms under the default ``mip_gap``). Constraint families, one builder
-each, in build order: demand, existing capacity, site capacity, one option per site,
-assignment-opening link, budget.
+capital and travel terms under the default ``mip_gap``); phase 1 leaves it out. Constraint
+families, one builder each, in build order: demand, existing capacity, site capacity, one
+option per site, assignment-opening link, budget (and ``lex_unmet`` in phase 2).
+
+Input validation lives in :mod:`allocator.siting_data`, result tables in
+:mod:`allocator.siting_frames`, the two-phase bookkeeping in :mod:`allocator.siting_phases`.
 """
 
 from __future__ import annotations
@@ -34,12 +45,23 @@ from __future__ import annotations
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 import pulp
 
+from allocator.siting_data import (
+    OptionKey,
+    Pair,
+    SchoolStage,
+    SiteOption,
+    SitingTables,
+    ZoneStage,
+    prepare_tables,
+)
+from allocator.siting_frames import SitingFrames, empty_frames, objective_terms, solution_frames
+from allocator.siting_phases import combined_info, phase2_options, unmet_tolerance
 from allocator.solvers import SolveInfo, SolverOptions, solve_pulp
 from allocator.solvers.names import model_name, token_map
 
@@ -54,43 +76,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ZoneStage = tuple[str, str]
-SchoolStage = tuple[str, str]
-Pair = tuple[str, str, str]  # (zone_id, school_id, stage)
-OptionKey = tuple[str, str, int]  # (site_id, stage, classes)
-
-_ASSIGN_TOL = 1e-6  # persons; assignments below this are dropped from the result
-_ROUND = 6  # decimals kept for persons in result tables (1e-6)
-
-_INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "demand": ("zone_id", "stage", "children"),
-    "existing": ("school_id", "stage", "seats"),
-    "options": ("site_id", "stage", "classes", "seats", "cost_cny"),
-    "pairs": ("zone_id", "school_id", "stage", "distance_m"),
-}
-_ID_COLUMNS = ("zone_id", "school_id", "site_id", "stage")
-
-OPENED_SCHEMA: dict[str, str] = {
-    "site_id": "str",
-    "stage": "str",
-    "classes": "int64",
-    "seats": "float64",
-    "cost_cny": "float64",
-}
-ASSIGNMENTS_SCHEMA: dict[str, str] = {
-    "zone_id": "str",
-    "school_id": "str",
-    "stage": "str",
-    "children": "float64",
-    "distance_m": "float64",
-}
-UNMET_SCHEMA: dict[str, str] = {"zone_id": "str", "stage": "str", "unmet": "float64"}
-SCHOOL_LOAD_SCHEMA: dict[str, str] = {
-    "school_id": "str",
-    "stage": "str",
-    "enrolled": "float64",
-    "seats": "float64",
-}
+_LEX_ROW = "lex_unmet"  # name of the phase-2 row Σ u <= U1 + tol
 
 
 # --------------------------------------------------------------------------- data types
@@ -104,7 +90,8 @@ class SitingWeights:
     ----------
     unmet_penalty
         Objective units per unserved child (default 1e6: far above any school's cost, so
-        demand is left unmet only where no reachable seat can be built).
+        demand is left unmet only where no reachable seat can be built). Not used in
+        lexicographic mode, where unmet demand comes first by construction.
     cost_weight
         Objective units per CNY of capital cost (default 1e-6: 1 unit = 1 million CNY).
     travel_weight
@@ -149,6 +136,10 @@ class SitingInput:
         Objective weights.
     budget_cny
         Cap on total capital cost of opened options (CNY), or ``None``.
+    lexicographic
+        Solve in two phases (unmet children first, then ``cost_weight`` · capital +
+        ``travel_weight`` · travel) instead of one weighted objective; see the module
+        docstring. ``weights.unmet_penalty`` is then not used.
     """
 
     demand: pd.DataFrame
@@ -157,6 +148,7 @@ class SitingInput:
     pairs: pd.DataFrame
     weights: SitingWeights
     budget_cny: float | None = None
+    lexicographic: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,12 +156,15 @@ class SitingResult:
     """Solution of a siting run; frames are sorted by their id columns.
 
     Without a solution (``info.has_solution`` false) all frames are empty with the same
-    columns.
+    columns and ``terms`` is empty.
 
     Attributes
     ----------
     info
-        Solver report (status, objective, bound, gap, time).
+        Solver report (status, objective, bound, gap, time). Weighted mode: the one solve,
+        in weighted objective units. Lexicographic mode: objective, bound and gap of the
+        phase-2 objective (``cost_weight`` · CNY + ``travel_weight`` · child·m), status
+        ``optimal`` only if both phases are, seconds of both phases, a message naming both.
     opened
         ``site_id, stage, classes, seats, cost_cny`` of the opened options.
     assignments
@@ -180,6 +175,14 @@ class SitingResult:
     school_load
         ``school_id, stage, enrolled, seats``: enrolment and seats of every existing school
         and every opened site, per stage.
+    phases
+        Report of every solver run: one in weighted mode; in lexicographic mode phase 1
+        (objective: reachable unmet children, persons, out-of-reach ones excluded) and,
+        if phase 1 found a solution, phase 2 (objective: cost + travel, objective units).
+    terms
+        Achieved objective terms: ``unmet_children`` (persons, out-of-reach included),
+        ``capital_cost_cny`` (CNY), ``travel_child_m`` (child·metres); empty without a
+        solution.
     """
 
     info: SolveInfo
@@ -187,6 +190,8 @@ class SitingResult:
     assignments: pd.DataFrame
     unmet: pd.DataFrame
     school_load: pd.DataFrame
+    phases: tuple[SolveInfo, ...] = ()
+    terms: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -216,150 +221,17 @@ class SitingVariables:
     tokens: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class _Option:
-    """One size option of a candidate site."""
-
-    seats: float
-    cost_cny: float
-
-
-@dataclass(frozen=True)
-class _Tables:
-    """Validated, sorted inputs keyed by original (string) ids."""
-
-    demand: dict[ZoneStage, float]
-    existing: dict[SchoolStage, float]
-    options: dict[OptionKey, _Option]
-    pairs: dict[Pair, float]  # distance in metres, only pairs whose zone has demand
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def _examples(rows: Iterable[object], limit: int = 3) -> str:
-    """Format a few offending values for an error message."""
-    items = sorted({repr(row) for row in rows})
-    more = f" (and {len(items) - limit} more)" if len(items) > limit else ""
-    return ", ".join(items[:limit]) + more
-
-
-def _clean_frame(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Check one input frame; return its required columns, ids as strings, sorted."""
-    columns = _INPUT_COLUMNS[name]
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise ValueError(f"{name}: missing column(s) {missing}; expected {list(columns)}")
-    clean = frame.loc[:, list(columns)].copy()
-    for column in columns:
-        if column in _ID_COLUMNS:
-            if clean[column].isna().any():
-                raise ValueError(f"{name}: column {column!r} has missing ids")
-            clean[column] = clean[column].astype(str)
-        else:
-            clean[column] = pd.to_numeric(clean[column], errors="raise").astype("float64")
-            bad = clean.loc[~(clean[column].ge(0) & clean[column].lt(math.inf)), column]
-            if len(bad):
-                raise ValueError(
-                    f"{name}: column {column!r} must be finite and >= 0; "
-                    f"found {_examples(bad.tolist())}"
-                )
-    keys = [column for column in columns if column in _ID_COLUMNS]
-    if name == "options":
-        keys.append("classes")
-    duplicated = clean.loc[clean.duplicated(keys, keep=False), keys]
-    if len(duplicated):
-        rows = [tuple(row) for row in duplicated.itertuples(index=False)]
-        raise ValueError(f"{name}: duplicate rows for {keys}: {_examples(rows)}")
-    return clean.sort_values(keys, kind="mergesort").reset_index(drop=True)
-
-
-def _check_classes(options: pd.DataFrame) -> None:
-    """Option class counts must be whole numbers >= 1."""
-    classes = options["classes"]
-    bad = classes[(classes < 1) | (classes != classes.round())]
-    if len(bad):
-        raise ValueError(f"options: classes must be whole numbers >= 1; found {_examples(bad)}")
-
-
-def _check_pairs(
-    pairs: pd.DataFrame,
-    demand: Mapping[ZoneStage, float],
-    existing: Mapping[SchoolStage, float],
-    site_stages: set[SchoolStage],
-) -> None:
-    """Every pair must name a demand row and a school or site serving its stage."""
-    unknown_zone = [
-        (z, g)
-        for z, g in zip(pairs["zone_id"], pairs["stage"], strict=True)
-        if (z, g) not in demand
-    ]
-    if unknown_zone:
-        raise ValueError(
-            f"pairs: (zone_id, stage) not in demand: {_examples(unknown_zone)}; "
-            "every pair must start at a demand row"
-        )
-    unknown_school = [
-        (s, g)
-        for s, g in zip(pairs["school_id"], pairs["stage"], strict=True)
-        if (s, g) not in existing and (s, g) not in site_stages
-    ]
-    if unknown_school:
-        raise ValueError(
-            f"pairs: (school_id, stage) is neither an existing school nor a candidate site "
-            f"option of that stage: {_examples(unknown_school)}"
-        )
-
-
-def _prepare(data: SitingInput) -> _Tables:
-    """Validate the input frames and turn them into sorted lookup tables.
-
-    Raises
-    ------
-    ValueError
-        Missing columns, missing ids, negative or non-finite numbers, duplicate keys, ids
-        used both as existing school and candidate site, pairs to unknown zones or schools,
-        negative budget.
-    """
-    if data.budget_cny is not None and not (data.budget_cny >= 0 and data.budget_cny < math.inf):
-        raise ValueError(f"budget_cny must be finite and >= 0 or None, got {data.budget_cny}")
-    demand_df = _clean_frame(data.demand, "demand")
-    existing_df = _clean_frame(data.existing, "existing")
-    options_df = _clean_frame(data.options, "options")
-    pairs_df = _clean_frame(data.pairs, "pairs")
-    _check_classes(options_df)
-    both = set(existing_df["school_id"]) & set(options_df["site_id"])
-    if both:
-        raise ValueError(f"ids used both as existing school and candidate site: {_examples(both)}")
-    demand = {
-        (z, g): float(d)
-        for z, g, d in demand_df.itertuples(index=False, name=None)  # sorted by zone, stage
-    }
-    existing = {(s, g): float(q) for s, g, q in existing_df.itertuples(index=False, name=None)}
-    options = {
-        (c, g, int(k)): _Option(float(q), float(cost))
-        for c, g, k, q, cost in options_df.itertuples(index=False, name=None)
-    }
-    _check_pairs(pairs_df, demand, existing, {(c, g) for c, g, _ in options})
-    pairs = {
-        (z, s, g): float(dist)
-        for z, s, g, dist in pairs_df.itertuples(index=False, name=None)
-        if demand[(z, g)] > 0
-    }
-    return _Tables(demand=demand, existing=existing, options=options, pairs=pairs)
-
-
 # --------------------------------------------------------------------------- model
 
 
-def _reachable_options(tables: _Tables) -> dict[OptionKey, _Option]:
+def _reachable_options(tables: SitingTables) -> dict[OptionKey, SiteOption]:
     """Options of (site, stage) combinations some zone with demand can reach."""
     reached = {(s, g) for _, s, g in tables.pairs}
     return {key: opt for key, opt in tables.options.items() if (key[0], key[1]) in reached}
 
 
 def _add_variables(
-    problem: pulp.LpProblem, tables: _Tables, tokens: Mapping[str, str]
+    problem: pulp.LpProblem, tables: SitingTables, tokens: Mapping[str, str]
 ) -> SitingVariables:
     """Create ``y`` (binary), ``x`` and ``u`` (continuous, ``0 <= x, u <= d[z,g]``)."""
     open_vars = {
@@ -397,7 +269,7 @@ def _add_constraint(
 
 
 def _add_demand(
-    problem: pulp.LpProblem, tables: _Tables, v: SitingVariables, tokens: Mapping[str, str]
+    problem: pulp.LpProblem, tables: SitingTables, v: SitingVariables, tokens: Mapping[str, str]
 ) -> None:
     """Demand balance, one row per zone and stage with a feasible pair.
 
@@ -421,7 +293,7 @@ def _flows_by_school(v: SitingVariables) -> dict[SchoolStage, list[pulp.LpVariab
 
 
 def _add_existing_capacity(
-    problem: pulp.LpProblem, tables: _Tables, v: SitingVariables, tokens: Mapping[str, str]
+    problem: pulp.LpProblem, tables: SitingTables, v: SitingVariables, tokens: Mapping[str, str]
 ) -> None:
     """Seats of existing schools, one row per school and stage with a feasible pair.
 
@@ -443,7 +315,7 @@ def _opens_by_site_stage(v: SitingVariables) -> dict[SchoolStage, list[OptionKey
 
 
 def _add_site_capacity(
-    problem: pulp.LpProblem, tables: _Tables, v: SitingVariables, tokens: Mapping[str, str]
+    problem: pulp.LpProblem, tables: SitingTables, v: SitingVariables, tokens: Mapping[str, str]
 ) -> None:
     """Seats of candidate sites, one row per site and stage with a feasible pair.
 
@@ -476,7 +348,7 @@ def _add_one_option(problem: pulp.LpProblem, v: SitingVariables, tokens: Mapping
 
 
 def _add_link(
-    problem: pulp.LpProblem, tables: _Tables, v: SitingVariables, tokens: Mapping[str, str]
+    problem: pulp.LpProblem, tables: SitingTables, v: SitingVariables, tokens: Mapping[str, str]
 ) -> None:
     """Link assignments to a candidate site to its opening (strong form, one row per pair).
 
@@ -493,7 +365,7 @@ def _add_link(
 
 
 def _add_budget(
-    problem: pulp.LpProblem, tables: _Tables, v: SitingVariables, budget_cny: float | None
+    problem: pulp.LpProblem, tables: SitingTables, v: SitingVariables, budget_cny: float | None
 ) -> None:
     """Capital budget, if given and some option can open.
 
@@ -505,20 +377,35 @@ def _add_budget(
     _add_constraint(problem, terms, pulp.LpConstraintLE, budget_cny, "budget")
 
 
+def _unmet_expression(v: SitingVariables) -> pulp.LpAffineExpression:
+    """Reachable unmet children ``Σ u`` (persons), the phase-1 objective."""
+    return pulp.LpAffineExpression([(u, 1.0) for u in v.unmet.values()])
+
+
+def _cost_travel_expression(
+    tables: SitingTables, v: SitingVariables, weights: SitingWeights
+) -> pulp.LpAffineExpression:
+    """``cost_weight · Σ cost[k]·y + travel_weight · Σ dist·x`` (objective units)."""
+    terms = [(y, weights.cost_weight * tables.options[key].cost_cny) for key, y in v.open.items()]
+    terms += [(x, weights.travel_weight * tables.pairs[key]) for key, x in v.assign.items()]
+    return pulp.LpAffineExpression(terms)
+
+
 def _set_objective(
-    problem: pulp.LpProblem, tables: _Tables, v: SitingVariables, weights: SitingWeights
+    problem: pulp.LpProblem, tables: SitingTables, v: SitingVariables, data: SitingInput
 ) -> None:
-    """Weighted objective (objective units).
+    """Weighted objective, or the phase-1 objective ``Σ u`` in lexicographic mode.
 
     ``unmet_penalty · (Σ u + Σ fixed_unmet) + cost_weight · Σ cost[k]·y
-    + travel_weight · Σ dist[z,s,g]·x``   (persons, CNY, child·metres)
+    + travel_weight · Σ dist[z,s,g]·x``   (persons, CNY, child·metres -> objective units)
     """
-    terms: list[tuple[pulp.LpVariable, float]] = [
-        (u, weights.unmet_penalty) for u in v.unmet.values()
-    ]
-    terms += [(y, weights.cost_weight * tables.options[key].cost_cny) for key, y in v.open.items()]
-    terms += [(x, weights.travel_weight * tables.pairs[key]) for key, x in v.assign.items()]
-    constant = weights.unmet_penalty * sum(v.fixed_unmet.values())
+    if data.lexicographic:
+        problem.setObjective(_unmet_expression(v))
+        return
+    penalty = data.weights.unmet_penalty
+    terms = [(u, penalty) for u in v.unmet.values()]
+    terms += list(_cost_travel_expression(tables, v, data.weights).items())
+    constant = penalty * sum(v.fixed_unmet.values())
     problem.setObjective(pulp.LpAffineExpression(terms, constant=constant))
 
 
@@ -534,22 +421,29 @@ def build_siting_model(data: SitingInput) -> tuple[pulp.LpProblem, SitingVariabl
     Parameters
     ----------
     data
-        Demand, existing seats, site options, feasible pairs, weights and budget.
+        Demand, existing seats, site options, feasible pairs, weights, budget and mode.
 
     Returns
     -------
     tuple of pulp.LpProblem and SitingVariables
-        The model (minimisation, objective units) and handles on its variables.
+        The model (minimisation) and handles on its variables. Weighted mode: the weighted
+        objective (objective units). Lexicographic mode: the phase-1 objective ``Σ u``
+        (persons); :func:`solve_siting` adds the phase-2 row and objective itself.
 
     Raises
     ------
     ValueError
-        If an input frame is malformed or references unknown ids (see :func:`_prepare`).
+        If an input frame is malformed or references unknown ids.
     """
     return _build(_prepare(data), data)
 
 
-def _build(tables: _Tables, data: SitingInput) -> tuple[pulp.LpProblem, SitingVariables]:
+def _prepare(data: SitingInput) -> SitingTables:
+    """Validate the input frames (see :func:`allocator.siting_data.prepare_tables`)."""
+    return prepare_tables(data.demand, data.existing, data.options, data.pairs, data.budget_cny)
+
+
+def _build(tables: SitingTables, data: SitingInput) -> tuple[pulp.LpProblem, SitingVariables]:
     """Build the model from validated tables, in the constraint families' catalogue order."""
     ids: list[str] = [i for key in (*tables.demand, *tables.existing) for i in key]
     ids += [i for c, g, _ in tables.options for i in (c, g)]
@@ -562,12 +456,12 @@ def _build(tables: _Tables, data: SitingInput) -> tuple[pulp.LpProblem, SitingVa
     _add_one_option(problem, v, tokens)
     _add_link(problem, tables, v, tokens)
     _add_budget(problem, tables, v, data.budget_cny)
-    _set_objective(problem, tables, v, data.weights)
+    _set_objective(problem, tables, v, data)
     _log_size(tables, v, problem)
     return problem, v
 
 
-def _log_size(tables: _Tables, v: SitingVariables, problem: pulp.LpProblem) -> None:
+def _log_size(tables: SitingTables, v: SitingVariables, problem: pulp.LpProblem) -> None:
     """Log model size and the seat balance the solver starts from."""
     logger.info(
         "siting model: %d option, %d assignment, %d unmet variables, %d constraints; "
@@ -582,82 +476,63 @@ def _log_size(tables: _Tables, v: SitingVariables, problem: pulp.LpProblem) -> N
     )
 
 
-# --------------------------------------------------------------------------- results
+# --------------------------------------------------------------------------- solve
 
 
-def _frame(records: list[tuple[object, ...]], schema: Mapping[str, str]) -> pd.DataFrame:
-    """DataFrame with the schema's columns and dtypes, sorted by its id columns."""
-    frame = pd.DataFrame.from_records(records, columns=list(schema)).astype(dict(schema))
-    keys = [column for column in schema if column in _ID_COLUMNS]
-    return frame.sort_values(keys, kind="mergesort").reset_index(drop=True)
+def _frames(tables: SitingTables, v: SitingVariables) -> SitingFrames:
+    """Result tables of the solution held by the variables (``y > 0.5`` counts as open)."""
+    opened = [key for key, y in v.open.items() if (y.value() or 0.0) > 0.5]
+    flows = {key: x.value() for key, x in v.assign.items()}
+    unmet = {key: u.value() for key, u in v.unmet.items()}
+    return solution_frames(tables, opened, flows, unmet)
 
 
-def _persons(value: float | None, upper: float) -> float:
-    """Solver value as persons: clipped to ``[0, upper]``, rounded to 1e-6."""
-    return round(min(max(value or 0.0, 0.0), upper), _ROUND) + 0.0
-
-
-def _opened(tables: _Tables, v: SitingVariables) -> pd.DataFrame:
-    """Tabulate the opened options (``y > 0.5``)."""
-    records: list[tuple[object, ...]] = [
-        (c, g, k, tables.options[(c, g, k)].seats, tables.options[(c, g, k)].cost_cny)
-        for (c, g, k), y in v.open.items()
-        if (y.value() or 0.0) > 0.5
-    ]
-    return _frame(records, OPENED_SCHEMA)
-
-
-def _assignments(tables: _Tables, v: SitingVariables) -> pd.DataFrame:
-    """Positive flows (> 1e-6 persons), children rounded to 1e-6."""
-    records: list[tuple[object, ...]] = []
-    for (z, s, g), x in v.assign.items():
-        children = _persons(x.value(), tables.demand[(z, g)])
-        if children > _ASSIGN_TOL:
-            records.append((z, s, g, children, tables.pairs[(z, s, g)]))
-    return _frame(records, ASSIGNMENTS_SCHEMA)
-
-
-def _unmet(tables: _Tables, v: SitingVariables) -> pd.DataFrame:
-    """Unmet children for every demand row."""
-    records: list[tuple[object, ...]] = []
-    for (z, g), d in tables.demand.items():
-        if (z, g) in v.unmet:
-            value = _persons(v.unmet[(z, g)].value(), d)
-        else:
-            value = v.fixed_unmet.get((z, g), 0.0)
-        records.append((z, g, value))
-    return _frame(records, UNMET_SCHEMA)
-
-
-def _school_load(tables: _Tables, opened: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
-    """Enrolment and seats of existing schools and opened sites, per stage."""
-    enrolled: dict[SchoolStage, float] = defaultdict(float)
-    for s, g, children in zip(
-        assignments["school_id"], assignments["stage"], assignments["children"], strict=True
-    ):
-        enrolled[(s, g)] += float(children)
-    seats = dict(tables.existing)
-    seats.update(
-        {
-            (c, g): float(q)
-            for c, g, q in zip(opened["site_id"], opened["stage"], opened["seats"], strict=True)
-        }
-    )
-    records: list[tuple[object, ...]] = [
-        (s, g, round(enrolled.get((s, g), 0.0), _ROUND), q) for (s, g), q in seats.items()
-    ]
-    return _frame(records, SCHOOL_LOAD_SCHEMA)
-
-
-def _empty_result(info: SolveInfo) -> SitingResult:
-    """Return the report with empty frames (right columns) when there is no solution."""
+def _result(info: SolveInfo, frames: SitingFrames, phases: tuple[SolveInfo, ...]) -> SitingResult:
+    """Assemble a result; ``terms`` only when there is a solution."""
+    terms = objective_terms(frames) if info.has_solution else {}
     return SitingResult(
         info=info,
-        opened=_frame([], OPENED_SCHEMA),
-        assignments=_frame([], ASSIGNMENTS_SCHEMA),
-        unmet=_frame([], UNMET_SCHEMA),
-        school_load=_frame([], SCHOOL_LOAD_SCHEMA),
+        opened=frames.opened,
+        assignments=frames.assignments,
+        unmet=frames.unmet,
+        school_load=frames.school_load,
+        phases=phases,
+        terms=terms,
     )
+
+
+def _solve_lexicographic(
+    problem: pulp.LpProblem,
+    tables: SitingTables,
+    v: SitingVariables,
+    data: SitingInput,
+    options: SolverOptions,
+) -> SitingResult:
+    """Phase 1 (``Σ u``, already the model's objective), then phase 2 (cost + travel)."""
+    first = solve_pulp(problem, options)
+    if not first.has_solution:
+        logger.warning("siting phase 1 (unmet): no solution (%s)", first.message)
+        return _result(first, empty_frames(), (first,))
+    u1 = max(first.objective or 0.0, 0.0)
+    unmet_total = u1 + sum(v.fixed_unmet.values())
+    logger.info("siting phase 1 (unmet): %s; %.6g children unmet", first.status, unmet_total)
+    saved = [(var, var.varValue) for var in problem.variables()]
+    if v.unmet:
+        terms = [(u, 1.0) for u in v.unmet.values()]
+        _add_constraint(problem, terms, pulp.LpConstraintLE, u1 + unmet_tolerance(u1), _LEX_ROW)
+    problem.setObjective(_cost_travel_expression(tables, v, data.weights))
+    second = solve_pulp(problem, phase2_options(options, first.seconds))
+    objective = second.objective
+    if not second.has_solution:
+        logger.warning(
+            "siting phase 2 (cost+travel): no solution (%s); keeping the phase-1 plan",
+            second.message,
+        )
+        for var, value in saved:
+            var.varValue = value
+        objective = float(pulp.value(problem.objective) or 0.0)
+    info = combined_info(first, second, unmet_total, objective)
+    return _result(info, _frames(tables, v), (first, second))
 
 
 def solve_siting(data: SitingInput, options: SolverOptions) -> SitingResult:
@@ -666,9 +541,11 @@ def solve_siting(data: SitingInput, options: SolverOptions) -> SitingResult:
     Parameters
     ----------
     data
-        Demand, existing seats, site options, feasible pairs, weights and budget.
+        Demand, existing seats, site options, feasible pairs, weights, budget and mode.
     options
-        Solver backend and limits.
+        Solver backend and limits. In lexicographic mode ``mip_gap`` and ``node_limit``
+        apply to each phase and the time limit is shared between them (see
+        :func:`allocator.siting_phases.phase2_options`).
 
     Returns
     -------
@@ -684,16 +561,10 @@ def solve_siting(data: SitingInput, options: SolverOptions) -> SitingResult:
     """
     tables = _prepare(data)
     problem, v = _build(tables, data)
+    if data.lexicographic:
+        return _solve_lexicographic(problem, tables, v, data, options)
     info = solve_pulp(problem, options)
     if not info.has_solution:
         logger.warning("siting: no solution (%s)", info.message)
-        return _empty_result(info)
-    opened = _opened(tables, v)
-    assignments = _assignments(tables, v)
-    return SitingResult(
-        info=info,
-        opened=opened,
-        assignments=assignments,
-        unmet=_unmet(tables, v),
-        school_load=_school_load(tables, opened, assignments),
-    )
+        return _result(info, empty_frames(), (info,))
+    return _result(info, _frames(tables, v), (info,))

@@ -33,15 +33,19 @@ from allocator.siting import SitingResult
 
 __all__ = ["build_layers", "build_tables"]
 
-ROUND = 6
+#: Decimals kept for coordinates (degrees; 1e-6° is about 0.1 m).
+COORD_DECIMALS = 6
+#: Decimals kept for counts of children: the solver's tolerances (about 1e-6 child) are
+#: noise, not plan.
+CHILD_DECIMALS = 3
 
 
 def _lonlat(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     points = shapely.centroid(frame.geometry.to_numpy())
     return pd.DataFrame(
         {
-            "lon": np.round(shapely.get_x(points), ROUND),
-            "lat": np.round(shapely.get_y(points), ROUND),
+            "lon": np.round(shapely.get_x(points), COORD_DECIMALS),
+            "lat": np.round(shapely.get_y(points), COORD_DECIMALS),
         },
         index=frame.index,
     )
@@ -56,9 +60,9 @@ def _text(frame: pd.DataFrame, column: str, fallback: pd.Series) -> pd.Series:
 def _demand_table(demand: pd.DataFrame, siting: SitingResult) -> pd.DataFrame:
     unmet = siting.unmet.rename(columns={"unmet": "unmet_children"})
     table = demand.merge(unmet, on=["zone_id", "stage"], how="left")
-    table["unmet"] = table.pop("unmet_children").fillna(0.0).round(ROUND)
-    table["children"] = table["children"].round(ROUND)
-    table["assigned"] = (table["children"] - table["unmet"]).round(ROUND)
+    table["unmet"] = table.pop("unmet_children").fillna(0.0).round(CHILD_DECIMALS)
+    table["children"] = table["children"].round(CHILD_DECIMALS)
+    table["assigned"] = (table["children"] - table["unmet"]).round(CHILD_DECIMALS)
     return table[["zone_id", "stage", "year", "children", "assigned", "unmet"]]
 
 
@@ -98,8 +102,8 @@ def _schools_table(
     table["seats"] = table["classes"] * table["class_cap"]
     load = siting.school_load[["school_id", "stage", "enrolled"]]
     table = table.merge(load, on=["school_id", "stage"], how="left")
-    table["enrolled"] = table["enrolled"].fillna(0.0).round(ROUND)
-    table["spare_seats"] = (table["seats"] - table["enrolled"]).round(ROUND)
+    table["enrolled"] = table["enrolled"].fillna(0.0).round(CHILD_DECIMALS)
+    table["spare_seats"] = (table["seats"] - table["enrolled"]).round(CHILD_DECIMALS)
     table["utilisation"] = (table["enrolled"] / table["seats"].where(table["seats"] > 0)).round(4)
     columns = [
         "school_id",
@@ -170,7 +174,7 @@ def build_tables(
     """The result tables of a run (see the module docstring for their columns)."""
     year = config.planning.year
     assignments = siting.assignments.assign(year=year)
-    assignments["children"] = assignments["children"].round(ROUND)
+    assignments["children"] = assignments["children"].round(CHILD_DECIMALS)
     assignments = assignments[["zone_id", "school_id", "stage", "year", "children", "distance_m"]]
     return {
         "demand": _demand_table(demand, siting),

@@ -53,12 +53,26 @@ def test_hand_computed_optimum(tiny_scenario: Path, backend: str) -> None:
     travel = (
         results.tables["assignments"]["children"] * results.tables["assignments"]["distance_m"]
     ).sum()
-    assert results.info.objective == pytest.approx(100 * 1e6 + 0.81 + 1e-6 * travel, rel=1e-9)
+    # lexicographic (default): the reported objective is phase 2's, cost + travel
+    assert results.info.objective == pytest.approx(0.81 + 1e-6 * travel, rel=1e-9)
+    assert results.terms["unmet_children"] == pytest.approx(100)
+    assert results.terms["capital_cost_cny"] == pytest.approx(810_000)
+    assert len(results.phases) == 2
     sites = results.tables["sites"].set_index("site_id")["status"].to_dict()
     assert sites == {"C1": "opened", "C2": "not_opened"}
     assert any(
         "1 zone(s) have no school or site within the travel limit (C)" in n for n in results.notes
     )
+
+
+def test_weighted_mode_gives_the_same_plan(tiny_scenario: Path) -> None:
+    results = run(load_scenario(tiny_scenario, sets=["objective.mode=weighted"]))
+    travel = (results.tables["assignments"]["children"]
+              * results.tables["assignments"]["distance_m"]).sum()
+    assert results.info.objective == pytest.approx(100 * 1e6 + 0.81 + 1e-6 * travel, rel=1e-9)
+    assert by_pair(results.tables["assignments"]) == {
+        ("A", "S1"): 450, ("A", "C1"): 450, ("B", "C1"): 300}
+    assert len(results.phases) == 1
 
 
 def test_budget_binds(tiny_scenario: Path) -> None:

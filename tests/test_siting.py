@@ -7,9 +7,11 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pulp
 import pytest
 
 import allocator.siting as siting
+import allocator.siting_frames as siting_frames
 from allocator.siting import (
     SitingInput,
     SitingResult,
@@ -17,7 +19,7 @@ from allocator.siting import (
     build_siting_model,
     solve_siting,
 )
-from allocator.solvers import Backend, SolveInfo, SolverOptions
+from allocator.solvers import Backend, SolveInfo, SolverOptions, SolveStatus, solve_pulp
 
 BACKENDS: list[Backend] = ["highs", "cbc"]
 P = "primary"
@@ -35,7 +37,12 @@ def frame(**columns: list[object]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- fixtures
 
 
-def tiny_input(budget_cny: float | None = None, weights: SitingWeights = TIE_BREAK) -> SitingInput:
+def tiny_input(
+    budget_cny: float | None = None,
+    weights: SitingWeights = TIE_BREAK,
+    *,
+    lexicographic: bool = False,
+) -> SitingInput:
     """3 zones, 1 existing school, 2 candidate sites with 2 size options each (primary).
 
     Zones: Z1 300 children, Z2 200, Z3 50 (no feasible pair: out of reach of everything).
@@ -63,10 +70,13 @@ def tiny_input(budget_cny: float | None = None, weights: SitingWeights = TIE_BRE
         ),
         weights=weights,
         budget_cny=budget_cny,
+        lexicographic=lexicographic,
     )
 
 
-def random_input(seed: int = 8, zones: int = 30, sites: int = 8) -> SitingInput:
+def random_input(
+    seed: int = 8, zones: int = 30, sites: int = 8, *, lexicographic: bool = False
+) -> SitingInput:
     """Random two-stage instance with ids out of order (tests sorting and agreement)."""
     rng = random.Random(seed)
     points = {f"z{i:02d}": (rng.uniform(0, 6000), rng.uniform(0, 6000)) for i in range(zones)}
@@ -98,6 +108,7 @@ def random_input(seed: int = 8, zones: int = 30, sites: int = 8) -> SitingInput:
         options=pd.DataFrame(options, columns=["site_id", "stage", "classes", "seats", "cost_cny"]),
         pairs=pd.DataFrame(pairs, columns=["zone_id", "school_id", "stage", "distance_m"]),
         weights=TIE_BREAK,
+        lexicographic=lexicographic,
     )
 
 
@@ -289,7 +300,7 @@ def test_result_tables_are_consistent() -> None:
         assert total == pytest.approx(children, abs=1e-5)
     load = result.school_load
     assert (load["enrolled"] <= load["seats"] + 1e-5).all()
-    assert list(result.opened.columns) == list(siting.OPENED_SCHEMA)
+    assert list(result.opened.columns) == list(siting_frames.OPENED_SCHEMA)
     assert result.opened["classes"].dtype == "int64"
 
 
@@ -386,17 +397,257 @@ def test_negative_budget_and_weights_raise() -> None:
         SitingWeights(travel_weight=-1.0)
 
 
-def test_no_solution_gives_empty_frames(monkeypatch: pytest.MonkeyPatch) -> None:
-    stopped = SolveInfo("no_solution", None, None, None, 0.1, "highs", "1.12.0", "Time limit")
-    monkeypatch.setattr(siting, "solve_pulp", lambda problem, options: stopped)
-    result = solve_siting(tiny_input(), SolverOptions())
-    assert result.info is stopped
+def assert_empty(result: SitingResult) -> None:
     for name, schema in [
-        ("opened", siting.OPENED_SCHEMA),
-        ("assignments", siting.ASSIGNMENTS_SCHEMA),
-        ("unmet", siting.UNMET_SCHEMA),
-        ("school_load", siting.SCHOOL_LOAD_SCHEMA),
+        ("opened", siting_frames.OPENED_SCHEMA),
+        ("assignments", siting_frames.ASSIGNMENTS_SCHEMA),
+        ("unmet", siting_frames.UNMET_SCHEMA),
+        ("school_load", siting_frames.SCHOOL_LOAD_SCHEMA),
     ]:
         table = getattr(result, name)
         assert table.empty
         assert list(table.columns) == list(schema)
+    assert result.terms == {}
+
+
+@pytest.mark.parametrize("lexicographic", [False, True])
+@pytest.mark.parametrize("status", ["no_solution", "infeasible"])
+def test_no_solution_gives_empty_frames(
+    monkeypatch: pytest.MonkeyPatch, lexicographic: bool, status: SolveStatus
+) -> None:
+    # Without a solution (in lexicographic mode: in phase 1) nothing is raised, the report
+    # is the solver's and phase 2 never runs.
+    stopped = SolveInfo(status, None, None, None, 0.1, "highs", "1.12.0", "stopped")
+    calls: list[SolverOptions] = []
+
+    def fake(problem: object, options: SolverOptions) -> SolveInfo:
+        calls.append(options)
+        return stopped
+
+    monkeypatch.setattr(siting, "solve_pulp", fake)
+    result = solve_siting(tiny_input(lexicographic=lexicographic), SolverOptions())
+    assert result.info is stopped
+    assert result.phases == (stopped,)
+    assert len(calls) == 1
+    assert_empty(result)
+
+
+# --------------------------------------------------------------------------- lexicographic
+
+
+def capacity_bound_input(*, lexicographic: bool) -> SitingInput:
+    """Capacity-bound unmet demand that swamps the weighted gap (default weights).
+
+    Zones: A 100 children, B 1000 children (primary).
+    Existing E1: 100 seats, reached only by B (2000 m); B reaches nothing else.
+    Sites: C1 6 classes 270 seats 20 M CNY (A 1000 m); C2 6 classes 270 seats 30 M CNY
+    (A 500 m).
+    Weights (defaults, as in the shipped scenarios): 1e6 per unmet child, 1 per million
+    CNY, 1e-5 per child·metre.
+    """
+    return SitingInput(
+        demand=frame(zone_id=["A", "B"], stage=[P, P], children=[100.0, 1000.0]),
+        existing=frame(school_id=["E1"], stage=[P], seats=[100.0]),
+        options=frame(
+            site_id=["C1", "C2"],
+            stage=[P, P],
+            classes=[6, 6],
+            seats=[270.0, 270.0],
+            cost_cny=[20e6, 30e6],
+        ),
+        pairs=frame(
+            zone_id=["A", "A", "B"],
+            school_id=["C1", "C2", "E1"],
+            stage=[P] * 3,
+            distance_m=[1000.0, 500.0, 2000.0],
+        ),
+        weights=SitingWeights(),
+        lexicographic=lexicographic,
+    )
+
+
+# Expected plan of tiny_input per budget (see the hand-checked tests above):
+# opened, flows, unmet, terms (unmet children, CNY, child·m), reachable unmet of phase 1.
+TINY_PLANS = {
+    None: (
+        [["C1", 6]],
+        {("Z1", "C1"): 70.0, ("Z1", "E1"): 230.0, ("Z2", "C1"): 200.0},
+        {"Z1": 0.0, "Z2": 0.0, "Z3": 50.0},
+        (50.0, 30e6, 565_000.0),
+        0.0,
+    ),
+    25e6: (
+        [["C2", 6]],
+        {("Z1", "E1"): 250.0, ("Z2", "C2"): 200.0},
+        {"Z1": 50.0, "Z2": 0.0, "Z3": 50.0},
+        (100.0, 20e6, 410_000.0),
+        50.0,
+    ),
+    0.0: (
+        [],
+        {("Z1", "E1"): 250.0},
+        {"Z1": 50.0, "Z2": 200.0, "Z3": 50.0},
+        (300.0, 0.0, 250_000.0),
+        250.0,
+    ),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("budget", [None, 25e6, 0.0])
+def test_lexicographic_gives_the_hand_checked_plan(backend: Backend, budget: float | None) -> None:
+    # With a penalty far above any school, the weighted optimum also minimises unmet
+    # demand first, so both modes give the plans of the hand-checked tests above.
+    # Lexicographic phase 2 may leave up to tol = 1e-6 more children unmet to save travel,
+    # hence approx.
+    opened, plan_flows, plan_unmet, (children, cost, travel), reachable = TINY_PLANS[budget]
+    options = SolverOptions(backend=backend)
+    weighted = solve_siting(tiny_input(budget), options)
+    lex = solve_siting(tiny_input(budget, lexicographic=True), options)
+    expected_terms = {
+        "unmet_children": children,
+        "capital_cost_cny": cost,
+        "travel_child_m": travel,
+    }
+    for result in (weighted, lex):
+        assert result.info.status == "optimal"
+        assert result.opened[["site_id", "classes"]].values.tolist() == opened
+        assert flows(result) == pytest.approx(plan_flows, abs=1e-5)
+        assert unmet(result) == pytest.approx(plan_unmet, abs=1e-5)
+        assert result.terms == pytest.approx(expected_terms, abs=1e-2)
+    assert weighted.phases == (weighted.info,)
+    assert weighted.info.objective == pytest.approx(1e6 * children + 1e-6 * (cost + travel))
+    # Lexicographic: phase 1 reports the reachable unmet children (Z3's 50 are out of
+    # reach), phase 2 and the result cost + travel: 1e-6 per CNY + 1e-6 per child·m.
+    first, second = lex.phases
+    assert first.objective == pytest.approx(reachable, abs=1e-6)
+    assert second.objective == lex.info.objective
+    assert lex.info.objective == pytest.approx(1e-6 * (cost + travel), abs=1e-6)
+    assert lex.info.seconds == pytest.approx(first.seconds + second.seconds)
+    assert lex.info.message.startswith(
+        f"phase 1 (unmet) optimal: {children:,.0f} children unmet; phase 2 (cost+travel) optimal ("
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_lexicographic_finds_the_cost_optimum_under_a_loose_gap(backend: Backend) -> None:
+    # B can use only E1 (100 seats): 900 of its children stay unmet whatever opens, and
+    # they are reachable, so their 9e8 penalty sits inside the solver's gap. A needs C1 or
+    # C2 (270 seats each >= 100).
+    # Weighted objective: C1 plan 900 * 1e6 + 20 + (100*1000 + 100*2000) * 1e-5 = 900000023;
+    # C2 plan 900e6 + 30 + (100*500 + 100*2000) * 1e-5 = 900000032.5. At mip_gap 1e-2 the
+    # C2 plan (10 M CNY wasted) is within the gap, and so is leaving 9 of A's children
+    # unmet (9e6 = 1 % of 9e8): the weighted gap bounds neither capital nor unmet demand.
+    worse, best = 900e6 + 32.5, 900e6 + 23.0
+    assert (worse - best) / worse < 1e-2
+    loose = SolverOptions(backend=backend, mip_gap=1e-2)
+    weighted = solve_siting(capacity_bound_input(lexicographic=False), loose)
+    assert weighted.info.status == "optimal"
+    assert weighted.info.gap is not None and weighted.info.gap <= 1e-2
+    # Lexicographic: phase 1 gives Σ u = 900 (reachable); phase 2 minimises cost + travel
+    # with Σ u <= 900 + 1e-6: C1 23.0 against C2 32.5 (both sites >= 53). Its gap is on
+    # cost + travel, so 1e-2 allows at most 0.23 above 23.0 and C2 cannot be returned.
+    lex = solve_siting(capacity_bound_input(lexicographic=True), loose)
+    assert lex.info.status == "optimal"
+    assert lex.opened[["site_id", "classes"]].values.tolist() == [["C1", 6]]
+    assert lex.terms["capital_cost_cny"] == 20e6
+    assert lex.terms["unmet_children"] == pytest.approx(900.0, abs=1e-5)
+    assert lex.terms["travel_child_m"] == pytest.approx(300_000.0, abs=1e-2)
+    assert unmet(lex) == pytest.approx({"A": 0.0, "B": 900.0}, abs=1e-5)
+    assert lex.info.objective == pytest.approx(23.0, abs=1e-4)
+    objective, bound = lex.info.objective, lex.info.bound
+    assert objective is not None and bound is not None
+    assert bound >= 23.0 * (1 - 1e-2) - 1e-6
+    assert lex.info.gap == pytest.approx(abs(objective - bound) / objective, abs=1e-12)
+    assert lex.phases[0].objective == pytest.approx(900.0, abs=1e-6)
+
+
+def test_lexicographic_backends_agree_and_match_weighted() -> None:
+    exact = {"mip_gap": 0.0, "time_limit_s": 120.0}
+    highs = solve_siting(
+        random_input(lexicographic=True),
+        SolverOptions(backend="highs", **exact),  # type: ignore[arg-type]
+    )
+    cbc = solve_siting(
+        random_input(lexicographic=True),
+        SolverOptions(backend="cbc", **exact),  # type: ignore[arg-type]
+    )
+    weighted = solve_siting(random_input(), SolverOptions(**exact))  # type: ignore[arg-type]
+    assert highs.info.status == cbc.info.status == "optimal"
+    assert [p.status for p in highs.phases] == [p.status for p in cbc.phases] == ["optimal"] * 2
+    assert highs.info.objective == pytest.approx(cbc.info.objective, rel=1e-7)
+    assert highs.terms["unmet_children"] == pytest.approx(cbc.terms["unmet_children"], abs=1e-5)
+    assert not highs.opened.empty
+    # With 1e6 per child (far above any school) the weighted optimum is the lexicographic
+    # one: same unmet children, and weighted = 1e6 * unmet + cost + travel.
+    assert weighted.terms["unmet_children"] == pytest.approx(
+        highs.terms["unmet_children"], abs=1e-5
+    )
+    assert highs.info.objective is not None
+    assert weighted.info.objective == pytest.approx(
+        1e6 * weighted.terms["unmet_children"] + highs.info.objective, abs=1e-3
+    )
+
+
+def test_phase_two_without_solution_keeps_the_phase_one_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = solve_pulp
+    stopped = SolveInfo("no_solution", None, 20.0, None, 0.5, "highs", "1.12.0", "stopped")
+
+    def fake(problem: pulp.LpProblem, options: SolverOptions) -> SolveInfo:
+        if not any(c.name == "lex_unmet" for c in problem.constraints()):
+            return real(problem, options)  # phase 1
+        for variable in problem.variables():  # as solve_pulp does without a solution
+            variable.varValue = None
+        return stopped
+
+    monkeypatch.setattr(siting, "solve_pulp", fake)
+    result = solve_siting(tiny_input(lexicographic=True), SolverOptions())
+    first, second = result.phases
+    assert (first.status, second) == ("optimal", stopped)
+    assert result.info.status == "feasible"
+    assert "kept the phase-1 plan" in result.info.message
+    # Phase 1's plan serves every reachable child (which sites it opens is arbitrary).
+    assert unmet(result) == pytest.approx({"Z1": 0.0, "Z2": 0.0, "Z3": 50.0}, abs=1e-6)
+    assert not result.opened.empty
+    # Objective: that plan's cost + travel (1e-6 per CNY, 1e-6 per child·m); bound phase 2's.
+    terms = result.terms
+    value = 1e-6 * (terms["capital_cost_cny"] + terms["travel_child_m"])
+    assert result.info.objective == pytest.approx(value, abs=1e-5)
+    assert result.info.bound == 20.0
+    assert result.info.gap == pytest.approx((value - 20.0) / value, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("limit", "spent", "expected"),
+    [
+        (60.0, 10.0, 50.0),  # what phase 1 left
+        (60.0, 58.0, 6.0),  # at least 10 % of the limit
+        (5.0, 4.9, 1.0),  # at least 1 s
+        (0.5, 0.5, 0.5),  # ... or the whole limit if shorter
+        (None, 3.0, None),  # no limit
+    ],
+)
+def test_phase_two_gets_the_time_phase_one_left(
+    monkeypatch: pytest.MonkeyPatch, limit: float | None, spent: float, expected: float | None
+) -> None:
+    limits: list[float | None] = []
+
+    def fake(problem: pulp.LpProblem, options: SolverOptions) -> SolveInfo:
+        limits.append(options.time_limit_s)
+        seconds = spent if len(limits) == 1 else 1.0
+        return SolveInfo("optimal", 0.0, 0.0, 0.0, seconds, "highs", "1.12.0", "optimal")
+
+    monkeypatch.setattr(siting, "solve_pulp", fake)
+    result = solve_siting(tiny_input(lexicographic=True), SolverOptions(time_limit_s=limit))
+    assert limits == [limit, expected]
+    assert result.info.seconds == pytest.approx(spent + 1.0)
+
+
+def test_lexicographic_model_objective_is_reachable_unmet() -> None:
+    # build_siting_model in lexicographic mode holds the phase-1 objective Σ u (persons),
+    # without the out-of-reach constant (Z3's 50 children).
+    problem, variables = build_siting_model(tiny_input(lexicographic=True))
+    assert problem.objective.constant == 0.0
+    assert dict(problem.objective.items()) == {u: 1.0 for u in variables.unmet.values()}
