@@ -28,8 +28,9 @@ import geopandas as gpd
 import pandas as pd
 
 from allocator.errors import InputError, Problem, raise_if_any
-from allocator.scenario import STAGES, LayerRef, ResolvedScenario
-from gis.io import ColumnSpec, read_layer
+from allocator.scenario import STAGES, ZONE_TYPES, LayerRef, ResolvedScenario, TableRef
+from gis.demand import STAGE_AGES
+from gis.io import ColumnSpec, read_layer, read_table
 
 __all__ = [
     "CANDIDATE_COLUMNS",
@@ -43,7 +44,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ZONE_TYPES = ("urban_core", "new_district", "town", "rural", "industrial")
 URBAN_ZONE_TYPES = frozenset({"urban_core", "new_district", "industrial"})
 
 ZONE_COLUMNS = (
@@ -52,7 +52,23 @@ ZONE_COLUMNS = (
     ColumnSpec("name", "text", required=False),
     ColumnSpec("county", "text", required=False),
     ColumnSpec("population", "count", required=False),
+    ColumnSpec("migrant_share", "number", required=False),
     *(ColumnSpec(stage, "count", required=False) for stage in STAGES),
+    *(ColumnSpec(f"age_{age}", "count", required=False) for age in range(18)),
+)
+BIRTHS_COLUMNS = (
+    ColumnSpec("county", "text"),
+    ColumnSpec("year", "count", integer=True),
+    ColumnSpec("births", "count"),
+)
+HOUSING_COLUMNS = (
+    ColumnSpec("project_id", "text"),
+    ColumnSpec("zone_id", "text"),
+    ColumnSpec("units", "count"),
+    ColumnSpec("completion_year", "count", integer=True),
+    ColumnSpec("plot_ratio_base", "number", required=False),
+    ColumnSpec("plot_ratio_new", "number", required=False),
+    *(ColumnSpec(f"yield_{stage}", "number", required=False) for stage in STAGES),
 )
 SCHOOL_COLUMNS = (
     ColumnSpec("school_id", "id"),
@@ -85,6 +101,8 @@ class PlanInputs:
         Demand zones, existing schools and candidate sites (``candidates`` may be empty).
     counties
         Boundary polygons for maps, or ``None`` when the scenario names none.
+    births, housing
+        Births by county and year, and housing projects (``None`` when not given).
     files
         Layer name to (path as written in the scenario, SHA-256 of the file's bytes).
     """
@@ -94,6 +112,8 @@ class PlanInputs:
     candidates: gpd.GeoDataFrame
     counties: gpd.GeoDataFrame | None
     files: dict[str, tuple[str, str]]
+    births: pd.DataFrame | None = None
+    housing: pd.DataFrame | None = None
 
 
 def _sha256(path: Path) -> str:
@@ -135,7 +155,9 @@ def _standards_problems(resolved: ResolvedScenario, inputs: PlanInputs) -> list[
                         "set it in the scenario or its imports",
                     )
                 )
-        has_counts = stage in inputs.zones.columns
+        low, high = STAGE_AGES[stage]
+        has_counts = stage in inputs.zones.columns or all(
+            f"age_{age}" in inputs.zones.columns for age in range(low, high + 1))
         has_share = (
             "population" in inputs.zones.columns
             and standards.school_age_shares.get(stage) is not None
@@ -158,6 +180,22 @@ def _row_label(ref: LayerRef, index: object) -> str:
     if ref.path.lower().endswith(".csv"):
         return f"row {position + 2}"
     return f"feature {position + 1}"
+
+
+def _demand_problems(resolved: ResolvedScenario, inputs: PlanInputs) -> list[Problem]:
+    """Births need the zones' county; housing projects must name known zones."""
+    demand = resolved.config.demand
+    problems: list[Problem] = []
+    if inputs.births is not None and "county" not in inputs.zones.columns:
+        problems.append(Problem(resolved.config.data.zones.path, "column county",
+                                "births are given by county, so the zones need a county column"))
+    if inputs.housing is not None and demand.housing is not None:
+        unknown = ~inputs.housing["zone_id"].isin(set(inputs.zones["zone_id"]))
+        for index in inputs.housing.index[unknown][:5]:
+            value = repr(inputs.housing.at[index, "zone_id"])
+            problems.append(Problem(demand.housing.path, f"row {int(index) + 2}, column zone_id",
+                                    "no zone has this id", value))
+    return problems
 
 
 def _cross_layer_problems(resolved: ResolvedScenario, inputs: PlanInputs) -> list[Problem]:
@@ -250,10 +288,28 @@ def load_inputs(resolved: ResolvedScenario) -> PlanInputs:
         if data.boundary is not None
         else None
     )
+    demand = resolved.config.demand
+
+    def table(name: str, ref: TableRef | None, columns: tuple[ColumnSpec, ...],
+              unique: tuple[str, ...]) -> pd.DataFrame | None:
+        if ref is None:
+            return None
+        path = resolved.layer_path(ref)
+        try:
+            frame = read_table(path, label=ref.path, columns=columns, unique=unique)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            return None
+        files[name] = (ref.path, _sha256(path))
+        return frame
+
+    births = table("births", demand.births, BIRTHS_COLUMNS, ("county", "year"))
+    housing = table("housing", demand.housing, HOUSING_COLUMNS, ())
     raise_if_any(problems)
     assert zones is not None and schools is not None and candidates is not None
-    inputs = PlanInputs(zones, schools, candidates, counties, files)
-    raise_if_any(_standards_problems(resolved, inputs) + _cross_layer_problems(resolved, inputs))
+    inputs = PlanInputs(zones, schools, candidates, counties, files, births, housing)
+    raise_if_any(_standards_problems(resolved, inputs) + _cross_layer_problems(resolved, inputs)
+                 + _demand_problems(resolved, inputs))
     return inputs
 
 

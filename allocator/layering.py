@@ -76,11 +76,17 @@ def _origin_for(
 
 
 def _rebase_data_paths(data: dict[str, Any], from_dir: Path, to_dir: Path) -> None:
-    """Make ``data.<layer>.path`` in an imported file relative to the main scenario file."""
-    layers = data.get("data")
-    if not isinstance(layers, dict):
-        return
-    for ref in layers.values():
+    """Make file paths in an imported file relative to the main scenario file.
+
+    File paths live at ``data.<layer>.path``, ``demand.births.path`` and
+    ``demand.housing.path``.
+    """
+    refs: list[Any] = []
+    if isinstance(data.get("data"), dict):
+        refs.extend(data["data"].values())
+    if isinstance(data.get("demand"), dict):
+        refs.extend(data["demand"].get(key) for key in ("births", "housing"))
+    for ref in refs:
         if isinstance(ref, dict) and isinstance(ref.get("path"), str):
             absolute = (from_dir / ref["path"]).resolve()
             ref["path"] = Path(os.path.relpath(absolute, to_dir)).as_posix()

@@ -24,12 +24,12 @@ from allocator.errors import InputError, Problem
 from allocator.inputs import PlanInputs, load_inputs, zone_setting
 from allocator.results import Results
 from allocator.rules import Kind, rule
-from allocator.scenario import ResolvedScenario, Scenario
+from allocator.scenario import STAGES, ResolvedScenario, Scenario
 from allocator.siting import SitingInput, SitingWeights, solve_siting
 from allocator.solvers import SolverOptions
 from allocator.tables import build_layers, build_tables
 from gis.crs import metric_crs
-from gis.demand import base_year_demand
+from gis.demand import Variant, forecast_demand
 from gis.travel import straight_line_pairs
 
 __all__ = ["run"]
@@ -54,6 +54,37 @@ class _Timer:
             yield
         finally:
             self.seconds[name] = round(time.perf_counter() - start, 4)
+
+
+def demand_forecast(config: Scenario, inputs: PlanInputs) -> pd.DataFrame:
+    """Children by zone, stage, forecast year and variant (see :mod:`gis.demand`).
+
+    Returns ``zone_id, stage, year, variant, children, migrant`` (persons).
+    """
+    shares: dict[str, float] = {stage: share for stage in STAGES
+              if (share := config.standards.school_age_shares.get(stage)) is not None}
+    variants = {name: Variant(births_factor=v.births_factor, migration_shift=v.migration_shift,
+                              housing_factor=v.housing_factor)
+                for name, v in config.demand.variants.items()}
+    zones = pd.DataFrame(inputs.zones.drop(columns="geometry"))
+    if "county" not in zones.columns:
+        zones["county"] = ""
+    return forecast_demand(
+        zones, base_year=config.planning.base_year, years=config.planning.forecast_years,
+        stages=config.planning.stages, stage_shares=shares, births=inputs.births,
+        migration={str(k): v for k, v in config.demand.migration.items()},
+        migrant_shares={str(k): v for k, v in config.demand.migrant_shares.items()},
+        housing=inputs.housing, variants=variants)
+
+
+def design_demand(config: Scenario, forecast: pd.DataFrame) -> pd.DataFrame:
+    """The demand the siting model plans for: the design year of the chosen variant.
+
+    Returns ``zone_id, stage, year, children`` (persons).
+    """
+    chosen = forecast[(forecast["year"] == config.planning.siting_year)
+                      & (forecast["variant"] == config.demand.variant)]
+    return chosen[["zone_id", "stage", "year", "children"]].reset_index(drop=True)
 
 
 def choose_metric_crs(resolved: ResolvedScenario, zones: GeoDataFrame) -> pyproj.CRS:
@@ -226,12 +257,8 @@ def run(resolved: ResolvedScenario, *, on_step: StepCallback | None = None) -> R
     with timer.step("inputs"):
         inputs = load_inputs(resolved)
     with timer.step("demand"):
-        shares: dict[str, float | None] = {
-            s: config.standards.school_age_shares.get(s) for s in config.planning.stages
-        }
-        demand = base_year_demand(
-            inputs.zones, stages=config.planning.stages, shares=shares, year=config.planning.year
-        )
+        forecast = demand_forecast(config, inputs)
+        demand = design_demand(config, forecast)
     with timer.step("travel"):
         crs = choose_metric_crs(resolved, inputs.zones)
         pairs = travel_pairs(config, inputs, crs, demand)
@@ -267,7 +294,7 @@ def run(resolved: ResolvedScenario, *, on_step: StepCallback | None = None) -> R
             ),
         )
     with timer.step("tables"):
-        tables = build_tables(config, inputs, demand, siting, options)
+        tables = build_tables(config, inputs, forecast, siting, options)
         layers = build_layers(inputs, tables)
     return Results(
         scenario=resolved,

@@ -138,7 +138,8 @@ class Results:
 
     def summary(self) -> pd.DataFrame:
         """Per stage: children, existing and new seats, unmet children, new sites and cost."""
-        demand = self.tables["demand"].groupby("stage", sort=False)
+        table = self.tables["demand"]
+        demand = table[table["unmet"].notna()].groupby("stage", sort=False)
         schools = self.tables["schools"]
         rows = []
         for stage, group in demand:
@@ -200,7 +201,9 @@ class Results:
                 "output": OUTPUT_CRS,
                 "metric": self.metric_crs,
                 "input_datums": {
-                    name: getattr(config.data, name).datum for name in sorted(self.inputs)
+                    name: ref.datum
+                    for name in sorted(self.inputs)
+                    if (ref := getattr(config.data, name, None)) is not None
                 },
             },
             "timings_s": dict(self.timings),

@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "STAGES",
+    "ZONE_TYPES",
     "DataLayers",
+    "DemandConfig",
     "LayerRef",
     "Meta",
     "ObjectiveConfig",
@@ -31,7 +33,9 @@ __all__ = [
     "SolverConfig",
     "Stage",
     "Standards",
+    "TableRef",
     "TravelConfig",
+    "VariantConfig",
     "scenario_json_schema",
 ]
 
@@ -39,6 +43,8 @@ Stage = Literal["kindergarten", "primary", "junior", "senior"]
 STAGES: tuple[Stage, ...] = ("kindergarten", "primary", "junior", "senior")
 Setting = Literal["urban", "rural"]
 Datum = Literal["wgs84", "cgcs2000", "gcj02"]
+ZoneType = Literal["urban_core", "new_district", "town", "rural", "industrial"]
+ZONE_TYPES: tuple[ZoneType, ...] = ("urban_core", "new_district", "town", "rural", "industrial")
 
 PositiveInt = Annotated[int, Field(gt=0)]
 PositiveFloat = Annotated[float, Field(gt=0)]
@@ -136,18 +142,91 @@ class DataLayers(StrictModel):
 
 
 class Planning(StrictModel):
-    """What is planned: which year and which stages."""
+    """What is planned: the years, the stages and the money.
 
-    year: int = Field(ge=2000, le=2100, description="Year the zones' school-age counts are for.")
+    The zones' school-age counts are for ``base_year``; demand is forecast for every year
+    in ``years``. The siting model plans seats for ``design_year`` (default: the first of
+    ``years``).
+    """
+
+    base_year: int = Field(ge=2000, le=2100, description="Year the zones' counts are for.")
+    years: list[Annotated[int, Field(ge=2000, le=2100)]] = Field(
+        default_factory=list,
+        description="Forecast years (milestones), each >= base_year; default [base_year].")
+    design_year: int | None = Field(
+        None, description="Year the siting model plans seats for; one of years.")
     stages: list[Stage] = Field(min_length=1)
     budget_cny: NonNegativeFloat | None = Field(
         None, description="Capital budget for new sites, CNY; none means unlimited."
     )
 
     @model_validator(mode="after")
-    def _stages_unique(self) -> Planning:
+    def _consistent(self) -> Planning:
         if len(set(self.stages)) != len(self.stages):
             raise ValueError(f"stages must not repeat: {self.stages}")
+        if any(year < self.base_year for year in self.years):
+            raise ValueError(f"every year must be >= base_year {self.base_year}: {self.years}")
+        if self.design_year is not None and self.design_year not in self.forecast_years:
+            raise ValueError(f"design_year {self.design_year} must be one of the years "
+                             f"{self.forecast_years}")
+        return self
+
+    @property
+    def forecast_years(self) -> list[int]:
+        """The forecast years, sorted, without repeats (``[base_year]`` if none given)."""
+        return sorted(set(self.years)) or [self.base_year]
+
+    @property
+    def siting_year(self) -> int:
+        """The year the siting model plans for."""
+        return self.design_year if self.design_year is not None else self.forecast_years[0]
+
+
+class VariantConfig(StrictModel):
+    """A forecast variant: changes applied to the central demand inputs."""
+
+    births_factor: NonNegativeFloat = Field(1.0, description="Multiplies every births value.")
+    migration_shift: Annotated[float, Field(ge=-0.5, le=0.5)] = Field(
+        0.0, description="Added to every annual net migration rate (fraction per year).")
+    housing_factor: NonNegativeFloat = Field(
+        1.0, description="Multiplies the housing pipeline's pupil yields.")
+
+
+class TableRef(StrictModel):
+    """A non-spatial table (CSV), by path relative to the scenario file."""
+
+    path: str = Field(min_length=1)
+
+
+MigrationRate = Annotated[float, Field(ge=-0.5, le=0.5)]
+ShareOrZero = Annotated[float, Field(ge=0, le=1)]
+
+
+class DemandConfig(StrictModel):
+    """How school-age demand is forecast (see :func:`gis.demand.forecast_demand`)."""
+
+    variant: str = Field("central", description="The variant the siting model plans for.")
+    variants: dict[str, VariantConfig] = Field(
+        default_factory=lambda: {"central": VariantConfig()},
+        description="Named forecast variants, e.g. low / central / high.")
+    migration: dict[ZoneType, MigrationRate] = Field(
+        default_factory=dict,
+        description="Annual net migration rate of children by zone type (0.02 = +2 %/year).")
+    migrant_shares: dict[ZoneType, ShareOrZero] = Field(
+        default_factory=dict,
+        description="Share of children who are migrant children (随迁子女, rule D-23), "
+        "by zone type; a zone's migrant_share column overrides it.")
+    births: TableRef | None = Field(
+        None, description="Births by county and year: columns county, year, births.")
+    housing: TableRef | None = Field(
+        None, description="Housing projects: project_id, zone_id, units, completion_year, "
+        "yield_<stage> (pupils per 100 homes), optional plot_ratio_base, plot_ratio_new.")
+
+    @model_validator(mode="after")
+    def _variant_known(self) -> DemandConfig:
+        if self.variant not in self.variants:
+            raise ValueError(f"variant {self.variant!r} is not one of the variants "
+                             f"{sorted(self.variants)}")
         return self
 
 
@@ -202,6 +281,7 @@ class Scenario(StrictModel):
     standards: Standards = Field(default_factory=Standards)
     data: DataLayers
     planning: Planning
+    demand: DemandConfig = Field(default_factory=DemandConfig)
     travel: TravelConfig = Field(default_factory=TravelConfig)
     objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
@@ -260,8 +340,8 @@ class ResolvedScenario:
         """Directory that data paths are relative to."""
         return self.source.parent
 
-    def layer_path(self, ref: LayerRef) -> Path:
-        """Absolute path of a data layer."""
+    def layer_path(self, ref: LayerRef | TableRef) -> Path:
+        """Absolute path of a data layer or table."""
         return (self.base_dir / ref.path).resolve()
 
     def to_dict(self) -> dict[str, Any]:

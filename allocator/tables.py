@@ -3,7 +3,9 @@
 Tables (plain DataFrames, written as CSV):
 
 ``demand``
-    zone_id, stage, year, children, assigned, unmet (children).
+    The forecast: zone_id, stage, year, variant, children, migrant (of which migrant
+    children), and assigned, unmet on the rows the siting model planned (design year,
+    chosen variant; empty elsewhere). Children are persons.
 ``schools``
     One row per school and stage, existing and new: school_id, name, kind (existing or
     new), stage, year, classes, class_cap, seats, enrolled, spare_seats, utilisation,
@@ -57,13 +59,25 @@ def _text(frame: pd.DataFrame, column: str, fallback: pd.Series) -> pd.Series:
     return fallback.astype(str)
 
 
-def _demand_table(demand: pd.DataFrame, siting: SitingResult) -> pd.DataFrame:
-    unmet = siting.unmet.rename(columns={"unmet": "unmet_children"})
-    table = demand.merge(unmet, on=["zone_id", "stage"], how="left")
-    table["unmet"] = table.pop("unmet_children").fillna(0.0).round(CHILD_DECIMALS)
+def _demand_table(config: Scenario, forecast: pd.DataFrame, siting: SitingResult) -> pd.DataFrame:
+    """The forecast, with assigned and unmet children on the rows the siting model planned.
+
+    ``assigned`` and ``unmet`` are filled for the design year of the chosen variant and
+    left empty on the other rows.
+    """
+    table = forecast.copy()
+    planned = ((table["year"] == config.planning.siting_year)
+               & (table["variant"] == config.demand.variant))
+    unmet = siting.unmet.set_index(["zone_id", "stage"])["unmet"]
+    keys = pd.MultiIndex.from_frame(table.loc[planned, ["zone_id", "stage"]])
     table["children"] = table["children"].round(CHILD_DECIMALS)
+    table["migrant"] = table["migrant"].round(CHILD_DECIMALS)
+    table["unmet"] = np.nan
+    table.loc[planned, "unmet"] = unmet.reindex(keys).fillna(0.0).to_numpy()
+    table["unmet"] = table["unmet"].round(CHILD_DECIMALS)
     table["assigned"] = (table["children"] - table["unmet"]).round(CHILD_DECIMALS)
-    return table[["zone_id", "stage", "year", "children", "assigned", "unmet"]]
+    return table[["zone_id", "stage", "year", "variant", "children", "migrant", "assigned",
+                  "unmet"]].reset_index(drop=True)
 
 
 def _schools_table(
@@ -167,17 +181,17 @@ def _sites_table(
 def build_tables(
     config: Scenario,
     inputs: PlanInputs,
-    demand: pd.DataFrame,
+    forecast: pd.DataFrame,
     siting: SitingResult,
     options: pd.DataFrame,
 ) -> dict[str, pd.DataFrame]:
     """The result tables of a run (see the module docstring for their columns)."""
-    year = config.planning.year
+    year = config.planning.siting_year
     assignments = siting.assignments.assign(year=year)
     assignments["children"] = assignments["children"].round(CHILD_DECIMALS)
     assignments = assignments[["zone_id", "school_id", "stage", "year", "children", "distance_m"]]
     return {
-        "demand": _demand_table(demand, siting),
+        "demand": _demand_table(config, forecast, siting),
         "schools": _schools_table(config, inputs, siting, year),
         "assignments": assignments.reset_index(drop=True),
         "sites": _sites_table(config, inputs, siting, options),
@@ -189,7 +203,8 @@ def build_layers(
 ) -> dict[str, gpd.GeoDataFrame]:
     """Map layers in EPSG:4326 (WGS-84 lon/lat) from the inputs and result tables."""
     crs = "EPSG:4326"
-    demand = tables["demand"].pivot_table(
+    planned = tables["demand"][tables["demand"]["unmet"].notna()]
+    demand = planned.pivot_table(
         index="zone_id", columns="stage", values=["children", "unmet"], sort=True
     )
     pairs = cast(list[tuple[str, str]], demand.columns.to_list())

@@ -62,8 +62,8 @@ CASES: dict[str, tuple[Case, list[str]]] = {
         ["scenario.yaml line", "travel.circuitty", "did you mean 'circuity'"],
     ),
     "wrong type": (
-        lambda d: edit(d / "scenario.yaml", "year: 2024", "year: next"),
-        ["scenario.yaml line", "planning.year", "'next'"],
+        lambda d: edit(d / "scenario.yaml", "base_year: 2024", "base_year: next"),
+        ["scenario.yaml line", "planning.base_year", "'next'"],
     ),
     "missing data file": (lambda d: (d / "schools.csv").unlink(), ["schools.csv", "not found"]),
     "missing column": (

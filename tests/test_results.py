@@ -55,13 +55,7 @@ def test_contract(tiny_results: Results, tmp_path: Path) -> None:
     back = read_results_dir(folder)
     assert back.tables["assignments"].shape == (3, 6)
     assert list(back.tables["demand"].columns) == [
-        "zone_id",
-        "stage",
-        "year",
-        "children",
-        "assigned",
-        "unmet",
-    ]
+        "zone_id", "stage", "year", "variant", "children", "migrant", "assigned", "unmet"]
 
 
 def test_geopackage_layers_and_crs(tiny_results: Results, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ meta: {name: t}
 data:
   zones: {path: zones.csv}
   schools: {path: schools.csv}
-planning: {year: 2024, stages: [primary]}
+planning: {base_year: 2024, stages: [primary]}
 """
 
 
@@ -140,17 +140,18 @@ def test_all_problems_reported_together(tmp_path: Path) -> None:
 
 
 def test_missing_required_key(tmp_path: Path) -> None:
-    path = write(tmp_path, "s.yaml", "meta: {name: t}\nplanning: {year: 2024, stages: [primary]}\n")
+    text = "meta: {name: t}\nplanning: {base_year: 2024, stages: [primary]}\n"
+    path = write(tmp_path, "s.yaml", text)
     (message,) = problems_of(path)
     assert "key data" in message and "missing" in message
 
 
 def test_set_errors_name_the_set(tmp_path: Path) -> None:
     path = write(tmp_path, "s.yaml", BASE)
-    messages = problems_of(path, sets=["planning.year=soon", "nokey"])
+    messages = problems_of(path, sets=["planning.base_year=soon", "nokey"])
     assert any(m.startswith("--set nokey") and "key=value" in m for m in messages)
-    messages = problems_of(path, sets=["planning.year=soon"])
-    assert messages[0].startswith("--set planning.year=soon")
+    messages = problems_of(path, sets=["planning.base_year=soon"])
+    assert messages[0].startswith("--set planning.base_year=soon")
 
 
 def test_unknown_scenario_name_suggests(tmp_path: Path) -> None:
@@ -198,7 +199,7 @@ def test_imported_data_paths_are_relative_to_the_import(tmp_path: Path) -> None:
         tmp_path,
         "sub/s.yaml",
         "import: [../shared/layers.yaml]\n"
-        "meta: {name: t}\nplanning: {year: 2024, stages: [primary]}\n",
+        "meta: {name: t}\nplanning: {base_year: 2024, stages: [primary]}\n",
     )
     resolved = load_scenario(path)
     assert resolved.config.data.zones.path == "../shared/z.csv"
