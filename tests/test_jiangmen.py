@@ -1,0 +1,63 @@
+"""The Jiangmen skeleton: real county boundaries and populations, forecast and travel pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from allocator.inputs import PlanInputs, load_inputs
+from allocator.layering import load_scenario
+from allocator.pipeline import choose_metric_crs, demand_forecast, travel_pairs
+from allocator.scenario import ResolvedScenario
+
+JIANGMEN = Path(__file__).resolve().parent.parent / "scenarios" / "jiangmen" / "scenario.yaml"
+CENSUS = {"440703": 853_000, "440704": 364_700, "440705": 909_300, "440781": 907_744,
+          "440783": 748_777, "440784": 530_684, "440785": 483_907}
+EAST = {"440703", "440704", "440705", "440784"}
+
+
+@pytest.fixture(scope="module")
+def loaded() -> tuple[ResolvedScenario, PlanInputs]:
+    resolved = load_scenario(JIANGMEN)
+    return resolved, load_inputs(resolved)
+
+
+def test_counties_are_real_and_split_east_west(loaded: tuple[ResolvedScenario, PlanInputs]) -> None:
+    _, inputs = loaded
+    assert inputs.counties is not None and len(inputs.counties) == 7
+    population = inputs.zones.groupby("county")["population"].sum().to_dict()
+    assert population == CENSUS
+    regions = inputs.zones.groupby("county")["region"].first().to_dict()
+    assert {c for c, r in regions.items() if r == "east"} == EAST
+
+
+def test_forecast_covers_2025_to_2035(loaded: tuple[ResolvedScenario, PlanInputs]) -> None:
+    resolved, inputs = loaded
+    forecast = demand_forecast(resolved.config, inputs)
+    assert set(forecast["year"]) == {2020, 2025, 2030, 2035}
+    assert set(forecast["variant"]) == {"low", "central", "high"}
+    assert (forecast["children"] >= 0).all() and (forecast["migrant"] <= forecast["children"]).all()
+    central = forecast[forecast["variant"] == "central"]
+    totals = central.groupby(["stage", "year"])["children"].sum()
+    # the births decline after 2017 reaches primary school by 2030
+    assert totals[("primary", 2030)] < totals[("primary", 2020)]
+    base = central[central["year"] == 2020]
+    assert base["children"].sum() == pytest.approx(
+        inputs.zones[["kindergarten", "primary", "junior"]].to_numpy().sum())
+
+
+def test_travel_pairs_are_sparse_and_within_limits(
+        loaded: tuple[ResolvedScenario, PlanInputs]) -> None:
+    resolved, inputs = loaded
+    forecast = demand_forecast(resolved.config, inputs)
+    crs = choose_metric_crs(resolved, inputs.zones)
+    assert crs.to_epsg() == 32649  # UTM 49N for 112-113°E
+    pairs = travel_pairs(resolved.config, inputs, crs, forecast[forecast["year"] == 2025])
+    assert set(pairs["stage"]) == {"kindergarten", "primary", "junior"}
+    assert pairs["distance_m"].max() <= 8000
+    full = len(inputs.zones) * (len(inputs.schools) + len(inputs.candidates))
+    assert 0 < len(pairs) < full / 10
+    reached = pairs.groupby("stage")["zone_id"].nunique()
+    assert isinstance(reached, pd.Series) and (reached >= 0.9 * len(inputs.zones)).all()
