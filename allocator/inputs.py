@@ -103,6 +103,8 @@ class PlanInputs:
         Boundary polygons for maps, or ``None`` when the scenario names none.
     births, housing
         Births by county and year, and housing projects (``None`` when not given).
+    hazard_areas
+        Polluted or geohazard polygons (rule D-09), or ``None``.
     files
         Layer name to (path as written in the scenario, SHA-256 of the file's bytes).
     """
@@ -114,6 +116,7 @@ class PlanInputs:
     files: dict[str, tuple[str, str]]
     births: pd.DataFrame | None = None
     housing: pd.DataFrame | None = None
+    hazard_areas: gpd.GeoDataFrame | None = None
 
 
 def _sha256(path: Path) -> str:
@@ -303,11 +306,14 @@ def load_inputs(resolved: ResolvedScenario) -> PlanInputs:
         files[name] = (ref.path, _sha256(path))
         return frame
 
+    polygons = ("Polygon", "MultiPolygon")
+    hazards = (read("hazard_areas", data.hazard_areas, (), None, polygons)
+               if data.hazard_areas is not None else None)
     births = table("births", demand.births, BIRTHS_COLUMNS, ("county", "year"))
     housing = table("housing", demand.housing, HOUSING_COLUMNS, ())
     raise_if_any(problems)
     assert zones is not None and schools is not None and candidates is not None
-    inputs = PlanInputs(zones, schools, candidates, counties, files, births, housing)
+    inputs = PlanInputs(zones, schools, candidates, counties, files, births, housing, hazards)
     raise_if_any(_standards_problems(resolved, inputs) + _cross_layer_problems(resolved, inputs)
                  + _demand_problems(resolved, inputs))
     return inputs

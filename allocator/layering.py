@@ -78,14 +78,16 @@ def _origin_for(
 def _rebase_data_paths(data: dict[str, Any], from_dir: Path, to_dir: Path) -> None:
     """Make file paths in an imported file relative to the main scenario file.
 
-    File paths live at ``data.<layer>.path``, ``demand.births.path`` and
-    ``demand.housing.path``.
+    File paths live at ``data.<layer>.path``, ``demand.births.path``,
+    ``demand.housing.path`` and ``travel.network.path``.
     """
     refs: list[Any] = []
     if isinstance(data.get("data"), dict):
         refs.extend(data["data"].values())
     if isinstance(data.get("demand"), dict):
         refs.extend(data["demand"].get(key) for key in ("births", "housing"))
+    if isinstance(data.get("travel"), dict):
+        refs.append(data["travel"].get("network"))
     for ref in refs:
         if isinstance(ref, dict) and isinstance(ref.get("path"), str):
             absolute = (from_dir / ref["path"]).resolve()

@@ -20,17 +20,18 @@ import pandas as pd
 import pyproj
 from geopandas import GeoDataFrame
 
+from allocator.candidates import excluded_sites, site_options
 from allocator.errors import InputError, Problem
-from allocator.inputs import PlanInputs, load_inputs, zone_setting
+from allocator.inputs import PlanInputs, load_inputs
 from allocator.results import Results
 from allocator.rules import Kind, rule
 from allocator.scenario import STAGES, ResolvedScenario, Scenario
 from allocator.siting import SitingInput, SitingWeights, solve_siting
 from allocator.solvers import SolverOptions
 from allocator.tables import build_layers, build_tables
+from allocator.travel import load_network, travel_pairs
 from gis.crs import metric_crs
 from gis.demand import Variant, forecast_demand
-from gis.travel import straight_line_pairs
 
 __all__ = ["run"]
 
@@ -110,41 +111,6 @@ def choose_metric_crs(resolved: ResolvedScenario, zones: GeoDataFrame) -> pyproj
     return crs
 
 
-@rule("D-09", kind=Kind.FILTER, family="sites", params=("candidates.hazard",))
-@rule("D-13", kind=Kind.HARD, family="seats", params=("standards.class_caps",))
-def site_options(config: Scenario, candidates: pd.DataFrame) -> pd.DataFrame:
-    """One row per (candidate site, standard size): classes, seats and cost.
-
-    ``seats = classes x class cap``; ``cost_cny = seats x cost per seat + land cost``.
-    Sites on hazard parcels (rule D-09) and sites of stages not planned get no options.
-    """
-    rows = []
-    standards = config.standards
-    for site in candidates.itertuples(index=False):
-        stage = str(site.stage)
-        if stage not in config.planning.stages or bool(getattr(site, "hazard", False)):
-            continue
-        setting = str(getattr(site, "setting", None) or "urban")
-        menu = standards.school_sizes.get(stage)
-        cap = standards.class_caps.get(stage)
-        per_seat = standards.cost_per_seat_cny.get(stage)
-        assert menu is not None and cap is not None and per_seat is not None
-        land = float(getattr(site, "land_cost_cny", 0.0) or 0.0)
-        for classes in getattr(menu, setting):
-            seats = float(classes * cap)
-            rows.append(
-                {
-                    "site_id": str(site.site_id),
-                    "stage": stage,
-                    "classes": int(classes),
-                    "seats": seats,
-                    "cost_cny": seats * per_seat + land,
-                }
-            )
-    columns = ["site_id", "stage", "classes", "seats", "cost_cny"]
-    return pd.DataFrame(rows, columns=columns)
-
-
 @rule("D-13", kind=Kind.HARD, family="seats", params=("standards.class_caps",))
 def existing_seats(config: Scenario, schools: pd.DataFrame) -> pd.DataFrame:
     """Seats of existing schools of the planned stages: ``seats = classes x class cap``.
@@ -158,49 +124,6 @@ def existing_seats(config: Scenario, schools: pd.DataFrame) -> pd.DataFrame:
         "stage": planned["stage"].astype(str),
         "seats": planned["classes"].astype(float) * planned["stage"].map(caps).astype(float),
     }).reset_index(drop=True)
-
-
-@rule("D-07", kind=Kind.HARD, family="sites", params=("standards.travel_limits_m",
-                                                      "travel.circuity"))
-def travel_pairs(
-    config: Scenario, inputs: PlanInputs, crs: pyproj.CRS, demand: pd.DataFrame
-) -> pd.DataFrame:
-    """Zone-school pairs within each stage's travel limit (rule D-07), metres.
-
-    The limit of a zone is ``standards.travel_limits_m[stage][setting]`` where the setting
-    is urban for urban core, new district and industrial zones, rural otherwise.
-    """
-    zones = inputs.zones.to_crs(crs)
-    schools = inputs.schools.to_crs(crs)
-    sites = inputs.candidates.to_crs(crs)
-    settings = zones["zone_type"].map(zone_setting)
-    frames = []
-    for stage in config.planning.stages:
-        limits = config.standards.travel_limits_m.get(stage)
-        assert limits is not None
-        served = set(demand.loc[(demand["stage"] == stage) & (demand["children"] > 0), "zone_id"])
-        mask = zones["zone_id"].isin(served)
-        reach = settings[mask].map({"urban": limits.urban, "rural": limits.rural})
-        places = pd.concat(
-            [
-                schools.loc[schools["stage"] == stage, ["school_id", "geometry"]],
-                sites.loc[sites["stage"] == stage, ["site_id", "geometry"]].rename(
-                    columns={"site_id": "school_id"}
-                ),
-            ],
-            ignore_index=True,
-        )
-        pairs = straight_line_pairs(
-            zones[mask],
-            GeoDataFrame(places, crs=crs),
-            origin_id="zone_id",
-            destination_id="school_id",
-            limit_m=reach.reset_index(drop=True),
-            circuity=config.travel.circuity,
-        )
-        frames.append(pairs.assign(stage=stage))
-    columns = ["zone_id", "school_id", "stage", "distance_m"]
-    return pd.concat(frames, ignore_index=True)[columns]
 
 
 def presolve_notes(
@@ -261,9 +184,11 @@ def run(resolved: ResolvedScenario, *, on_step: StepCallback | None = None) -> R
         demand = design_demand(config, forecast)
     with timer.step("travel"):
         crs = choose_metric_crs(resolved, inputs.zones)
-        pairs = travel_pairs(config, inputs, crs, demand)
+        network = load_network(resolved, crs)
+        pairs = travel_pairs(config, inputs, crs, demand, network=network)
         existing = existing_seats(config, inputs.schools)
-        options = site_options(config, inputs.candidates)
+        excluded = excluded_sites(config, inputs, crs)
+        options = site_options(config, inputs.candidates, excluded)
         usable = set(existing["school_id"]) | set(options["site_id"])
         pairs = pairs[pairs["school_id"].isin(usable)].reset_index(drop=True)
         notes = presolve_notes(demand, existing, options, pairs)
@@ -294,7 +219,7 @@ def run(resolved: ResolvedScenario, *, on_step: StepCallback | None = None) -> R
             ),
         )
     with timer.step("tables"):
-        tables = build_tables(config, inputs, forecast, siting, options)
+        tables = build_tables(config, inputs, forecast, siting, options, excluded)
         layers = build_layers(inputs, tables)
     return Results(
         scenario=resolved,

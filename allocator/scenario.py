@@ -114,6 +114,10 @@ class Standards(StrictModel):
     cost_per_seat_cny: PerStage[NonNegativeFloat] = Field(
         default_factory=PerStage, description="Build cost of one new seat, CNY (excl. land)."
     )
+    land_m2_per_pupil: PerStage[PositiveFloat] = Field(
+        default_factory=PerStage,
+        description="Land a new school needs per pupil, m²; a size option needs "
+        "classes x class cap x this much land.")
     travel_limits_m: PerStage[PerSetting[PositiveFloat]] = Field(
         default_factory=PerStage,
         description="Longest allowed home-to-school travel distance, metres (rule D-07).",
@@ -139,6 +143,9 @@ class DataLayers(StrictModel):
     schools: LayerRef
     candidates: LayerRef | None = None
     boundary: LayerRef | None = Field(None, description="County boundaries (for maps).")
+    hazard_areas: LayerRef | None = Field(
+        None, description="Polluted or geohazard areas (polygons); sites in them are "
+        "excluded (rule D-09).")
 
 
 class Planning(StrictModel):
@@ -231,14 +238,22 @@ class DemandConfig(StrictModel):
 
 
 class TravelConfig(StrictModel):
-    """How travel distances are measured."""
+    """How travel distances are measured (always in a projected CRS, in metres)."""
 
+    method: Literal["straight", "network"] = Field(
+        "straight", description="Straight line x circuity, or road distance on `network`.")
+    network: LayerRef | None = Field(
+        None, description="Road lines (GeoPackage, GeoJSON, ...) or an OSMnx GraphML file "
+        "in a projected CRS; used when method is network.")
     circuity: float = Field(
-        1.3, ge=1.0, le=3.0, description="Road distance / straight-line distance."
-    )
+        1.3, ge=1.0, le=3.0, description="Road distance / straight-line distance.")
+    speed_kmh: PositiveFloat = Field(
+        4.0, description="Speed for travel minutes where the network gives none (4: walking).")
+    snap_max_m: PositiveFloat = Field(
+        500.0, description="Points farther than this from every road have no road access.")
+    respect_oneway: bool = Field(True, description="Follow one-way roads (false for walking).")
     metric_crs: str = Field(
-        "auto", description="'auto' (UTM zone of the data) or a projected CRS such as EPSG:4549."
-    )
+        "auto", description="'auto' (UTM zone of the data) or a projected CRS such as EPSG:4549.")
 
 
 class ObjectiveConfig(StrictModel):

@@ -139,7 +139,11 @@ def _schools_table(
 
 
 def _sites_table(
-    config: Scenario, inputs: PlanInputs, siting: SitingResult, options: pd.DataFrame
+    config: Scenario,
+    inputs: PlanInputs,
+    siting: SitingResult,
+    options: pd.DataFrame,
+    excluded: pd.DataFrame,
 ) -> pd.DataFrame:
     sites = inputs.candidates
     table = pd.DataFrame(
@@ -149,12 +153,15 @@ def _sites_table(
             "stage": sites["stage"].astype(str),
         }
     ).join(_lonlat(sites))
-    hazard = sites["hazard"].fillna(False).astype(bool) if "hazard" in sites.columns else False
     planned = table["stage"].isin(config.planning.stages)
-    table["status"] = np.where(~planned, "not_planned", np.where(hazard, "excluded", "not_opened"))
-    table["reason"] = np.where(
-        table["status"] == "excluded", "D-09: polluted or geohazard parcel", ""
-    )
+    reasons = (excluded.assign(text=excluded["rule_id"] + ": " + excluded["reason"])
+               .groupby("site_id")["text"].agg("; ".join))
+    is_excluded = table["site_id"].isin(reasons.index)
+    table["status"] = np.where(~planned, "not_planned",
+                               np.where(is_excluded, "excluded", "not_opened"))
+    lookup = reasons.to_dict()
+    table["reason"] = [lookup.get(site, "") if ok else "" for site, ok in
+                       zip(table["site_id"], planned, strict=True)]
     table = table.merge(
         siting.opened[["site_id", "classes", "seats", "cost_cny"]], on="site_id", how="left"
     )
@@ -162,7 +169,7 @@ def _sites_table(
     table["classes"] = table["classes"].astype("Int64")
     offered = set(options["site_id"])
     stranded = (table["status"] == "not_opened") & ~table["site_id"].isin(offered)
-    table.loc[stranded, "reason"] = "no size option"
+    table.loc[stranded, "reason"] = "no standard size fits the site's land"
     columns = [
         "site_id",
         "name",
@@ -184,6 +191,7 @@ def build_tables(
     forecast: pd.DataFrame,
     siting: SitingResult,
     options: pd.DataFrame,
+    excluded: pd.DataFrame,
 ) -> dict[str, pd.DataFrame]:
     """The result tables of a run (see the module docstring for their columns)."""
     year = config.planning.siting_year
@@ -194,7 +202,7 @@ def build_tables(
         "demand": _demand_table(config, forecast, siting),
         "schools": _schools_table(config, inputs, siting, year),
         "assignments": assignments.reset_index(drop=True),
-        "sites": _sites_table(config, inputs, siting, options),
+        "sites": _sites_table(config, inputs, siting, options, excluded),
     }
 
 

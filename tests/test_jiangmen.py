@@ -9,8 +9,9 @@ import pytest
 
 from allocator.inputs import PlanInputs, load_inputs
 from allocator.layering import load_scenario
-from allocator.pipeline import choose_metric_crs, demand_forecast, travel_pairs
+from allocator.pipeline import choose_metric_crs, demand_forecast
 from allocator.scenario import ResolvedScenario
+from allocator.travel import travel_pairs
 
 JIANGMEN = Path(__file__).resolve().parent.parent / "scenarios" / "jiangmen" / "scenario.yaml"
 CENSUS = {"440703": 853_000, "440704": 364_700, "440705": 909_300, "440781": 907_744,
