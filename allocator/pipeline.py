@@ -89,10 +89,16 @@ def design_demand(config: Scenario, forecast: pd.DataFrame) -> pd.DataFrame:
 
 
 def choose_metric_crs(resolved: ResolvedScenario, zones: GeoDataFrame) -> pyproj.CRS:
-    """The projected CRS used for every distance: the scenario's, or the data's UTM zone."""
+    """The projected CRS used for every distance.
+
+    ``auto``: the WGS 84 UTM zone of the zones' centre; ``auto_gk3``: the CGCS2000
+    3-degree Gauss-Kruger zone (EPSG:4534-4554); otherwise the CRS the scenario names.
+    """
     wanted = resolved.config.travel.metric_crs
     if wanted == "auto":
         return metric_crs(zones, kind="utm")
+    if wanted == "auto_gk3":
+        return metric_crs(zones, kind="cgcs2000_gk3")
     try:
         crs = pyproj.CRS.from_user_input(wanted)
     except pyproj.exceptions.CRSError:
@@ -103,7 +109,7 @@ def choose_metric_crs(resolved: ResolvedScenario, zones: GeoDataFrame) -> pyproj
                 Problem(
                     resolved.source.name,
                     "key travel.metric_crs",
-                    "expected 'auto' or a projected CRS in metres, such as EPSG:4549",
+                    "expected 'auto', 'auto_gk3' or a projected CRS in metres, such as EPSG:4549",
                     repr(wanted),
                 )
             ]

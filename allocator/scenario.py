@@ -253,7 +253,8 @@ class TravelConfig(StrictModel):
         500.0, description="Points farther than this from every road have no road access.")
     respect_oneway: bool = Field(True, description="Follow one-way roads (false for walking).")
     metric_crs: str = Field(
-        "auto", description="'auto' (UTM zone of the data) or a projected CRS such as EPSG:4549.")
+        "auto", description="'auto' (WGS 84 UTM zone of the data), 'auto_gk3' (CGCS2000 "
+        "3-degree Gauss-Kruger zone) or a projected CRS such as EPSG:4549.")
 
 
 class ObjectiveConfig(StrictModel):

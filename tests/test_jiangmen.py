@@ -62,3 +62,12 @@ def test_travel_pairs_are_sparse_and_within_limits(
     assert 0 < len(pairs) < full / 10
     reached = pairs.groupby("stage")["zone_id"].nunique()
     assert isinstance(reached, pd.Series) and (reached >= 0.9 * len(inputs.zones)).all()
+
+
+def test_gauss_kruger_zone_on_request(loaded: tuple[ResolvedScenario, PlanInputs]) -> None:
+    _, inputs = loaded
+    gk = load_scenario(JIANGMEN, sets=["travel.metric_crs=auto_gk3"])
+    crs = choose_metric_crs(gk, inputs.zones)
+    assert "CGCS2000" in crs.name and "Gauss-Kruger" in crs.name
+    named = load_scenario(JIANGMEN, sets=["travel.metric_crs=EPSG:4547"])
+    assert choose_metric_crs(named, inputs.zones).to_epsg() == 4547
