@@ -212,6 +212,15 @@ def schema(
         output.write_text(text, encoding="utf-8")
 
 
+def _add_bench() -> None:
+    from allocator.bench_cli import bench_app
+
+    app.add_typer(bench_app, name="bench", help="Solve published benchmark instances.")
+
+
+_add_bench()
+
+
 def main() -> None:
     """Console-script entry point; unexpected errors get one line unless ``--debug``."""
     try:

@@ -34,10 +34,21 @@ as a constant of the objective rather than as a variable, so the solver's relati
 measured on what the model can still decide (a large fixed penalty would otherwise swamp the
 capital and travel terms under the default ``mip_gap``); phase 1 leaves it out. Constraint
 families, one builder each, in build order: demand, existing capacity, site capacity, one
-option per site, assignment-opening link, budget (and ``lex_unmet`` in phase 2).
+option per site, assignment-opening link, budget, open exactly p (and ``lex_unmet`` in
+phase 2).
 
-Input validation lives in :mod:`allocator.siting_data`, result tables in
-:mod:`allocator.siting_frames`, the two-phase bookkeeping in :mod:`allocator.siting_phases`.
+Open exactly ``p`` (``SitingInput.open_exactly``) adds ``Σ_{c,g,k} y[c,g,k] = p`` (sites, at
+most one option each; every option then gets a ``y``, reachable or not). With it, and with
+capacities that never bind, the model is a p-median problem and :func:`solve_siting` uses
+the radius formulation of García, Labbé and Marín (2011) instead of the assignment
+variables (:mod:`allocator.siting_radius`: same optimum, same LP bound, far fewer
+nonzeros; for weighted one-stage runs with one option per site and no budget, solved with
+dynamically grown levels, :mod:`allocator.siting_dynamic`); ``SitingInput.formulation``
+chooses explicitly.
+
+Input validation lives in :mod:`allocator.siting_data`, the opening rows shared by both
+formulations in :mod:`allocator.siting_open`, result tables in :mod:`allocator.siting_frames`,
+the two-phase solve in :mod:`allocator.siting_phases`.
 """
 
 from __future__ import annotations
@@ -47,36 +58,48 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from numbers import Integral
 
 import pandas as pd
 import pulp
 
 from allocator.siting_data import (
+    FORMULATIONS,
+    Formulation,
     OptionKey,
     Pair,
     SchoolStage,
-    SiteOption,
     SitingTables,
     ZoneStage,
     prepare_tables,
 )
+from allocator.siting_dynamic import dynamic_applies, solve_radius_dynamic
 from allocator.siting_frames import SitingFrames, empty_frames, objective_terms, solution_frames
-from allocator.siting_phases import combined_info, phase2_options, unmet_tolerance
+from allocator.siting_open import (
+    add_budget,
+    add_constraint,
+    add_one_option,
+    add_open_exactly,
+    add_open_variables,
+    tokens_of,
+)
+from allocator.siting_phases import solve_lexicographic
+from allocator.siting_radius import solve_radius, uncapacitated
 from allocator.solvers import SolveInfo, SolverOptions, solve_pulp
-from allocator.solvers.names import model_name, token_map
+from allocator.solvers.names import model_name
 
 __all__ = [
+    "Formulation",
     "SitingInput",
     "SitingResult",
     "SitingVariables",
     "SitingWeights",
     "build_siting_model",
+    "choose_formulation",
     "solve_siting",
 ]
 
 logger = logging.getLogger(__name__)
-
-_LEX_ROW = "lex_unmet"  # name of the phase-2 row Σ u <= U1 + tol
 
 
 # --------------------------------------------------------------------------- data types
@@ -140,6 +163,15 @@ class SitingInput:
         Solve in two phases (unmet children first, then ``cost_weight`` · capital +
         ``travel_weight`` · travel) instead of one weighted objective; see the module
         docstring. ``weights.unmet_penalty`` is then not used.
+    open_exactly
+        Open exactly this many candidate sites (``Σ y = p``), or ``None`` (any number).
+    formulation
+        ``"assignment"`` (assignment variables ``x[z,s,g]``), ``"radius"`` (the radius
+        formulation of :mod:`allocator.siting_radius`; needs capacities that never bind), or
+        ``"auto"`` (default): radius when ``open_exactly`` is set and no capacity can bind,
+        else assignment. Both give the same optimum; the radius formulation of a weighted
+        one-stage run with one option per site, ``open_exactly >= 1`` and no budget grows
+        its levels dynamically (:mod:`allocator.siting_dynamic`).
     """
 
     demand: pd.DataFrame
@@ -149,6 +181,8 @@ class SitingInput:
     weights: SitingWeights
     budget_cny: float | None = None
     lexicographic: bool = False
+    open_exactly: int | None = None
+    formulation: Formulation = "auto"
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,6 +213,8 @@ class SitingResult:
         Report of every solver run: one in weighted mode; in lexicographic mode phase 1
         (objective: reachable unmet children, persons, out-of-reach ones excluded) and,
         if phase 1 found a solution, phase 2 (objective: cost + travel, objective units).
+        When the radius formulation grows its levels (:mod:`allocator.siting_dynamic`):
+        one per round, with the objectives of relaxed models.
     terms
         Achieved objective terms: ``unmet_children`` (persons, out-of-reach included),
         ``capital_cost_cny`` (CNY), ``travel_child_m`` (child·metres); empty without a
@@ -202,7 +238,7 @@ class SitingVariables:
     ----------
     open
         ``y[c,g,k]`` keyed ``(site_id, stage, classes)``; only options of sites that some
-        zone with demand can reach.
+        zone with demand can reach (every option with ``open_exactly``).
     assign
         ``x[z,s,g]`` keyed ``(zone_id, school_id, stage)``; only pairs with demand.
     unmet
@@ -224,22 +260,11 @@ class SitingVariables:
 # --------------------------------------------------------------------------- model
 
 
-def _reachable_options(tables: SitingTables) -> dict[OptionKey, SiteOption]:
-    """Options of (site, stage) combinations some zone with demand can reach."""
-    reached = {(s, g) for _, s, g in tables.pairs}
-    return {key: opt for key, opt in tables.options.items() if (key[0], key[1]) in reached}
-
-
 def _add_variables(
-    problem: pulp.LpProblem, tables: SitingTables, tokens: Mapping[str, str]
+    problem: pulp.LpProblem, tables: SitingTables, tokens: Mapping[str, str], every_option: bool
 ) -> SitingVariables:
     """Create ``y`` (binary), ``x`` and ``u`` (continuous, ``0 <= x, u <= d[z,g]``)."""
-    open_vars = {
-        (c, g, k): problem.add_variable(
-            model_name("open", tokens[c], tokens[g], f"c{k}"), 0, 1, pulp.LpBinary
-        )
-        for c, g, k in _reachable_options(tables)
-    }
+    open_vars = add_open_variables(problem, tables, tokens, every_option)
     assign = {
         (z, s, g): problem.add_variable(
             model_name("assign", tokens[z], tokens[s], tokens[g]), 0, tables.demand[(z, g)]
@@ -256,18 +281,6 @@ def _add_variables(
     return SitingVariables(open_vars, assign, unmet, fixed, dict(tokens))
 
 
-def _add_constraint(
-    problem: pulp.LpProblem,
-    terms: list[tuple[pulp.LpVariable, float]],
-    sense: int,
-    rhs: float,
-    name: str,
-) -> None:
-    """Add ``Σ coef·var (sense) rhs`` under ``name``."""
-    expression = pulp.LpAffineExpression(terms)
-    problem.addConstraint(pulp.LpConstraint(expression, sense=sense, rhs=rhs, name=name))
-
-
 def _add_demand(
     problem: pulp.LpProblem, tables: SitingTables, v: SitingVariables, tokens: Mapping[str, str]
 ) -> None:
@@ -281,7 +294,7 @@ def _add_demand(
     for (z, g), u in v.unmet.items():
         terms = [*rows[(z, g)], (u, 1.0)]
         name = model_name("demand", tokens[z], tokens[g])
-        _add_constraint(problem, terms, pulp.LpConstraintEQ, tables.demand[(z, g)], name)
+        add_constraint(problem, terms, pulp.LpConstraintEQ, tables.demand[(z, g)], name)
 
 
 def _flows_by_school(v: SitingVariables) -> dict[SchoolStage, list[pulp.LpVariable]]:
@@ -303,7 +316,7 @@ def _add_existing_capacity(
         if (s, g) in tables.existing:
             terms = [(var, 1.0) for var in flows]
             name = model_name("cap_existing", tokens[s], tokens[g])
-            _add_constraint(problem, terms, pulp.LpConstraintLE, tables.existing[(s, g)], name)
+            add_constraint(problem, terms, pulp.LpConstraintLE, tables.existing[(s, g)], name)
 
 
 def _opens_by_site_stage(v: SitingVariables) -> dict[SchoolStage, list[OptionKey]]:
@@ -328,23 +341,7 @@ def _add_site_capacity(
         terms = [(var, 1.0) for var in flows]
         terms += [(v.open[key], -tables.options[key].seats) for key in opens[(c, g)]]
         name = model_name("cap_site", tokens[c], tokens[g])
-        _add_constraint(problem, terms, pulp.LpConstraintLE, 0.0, name)
-
-
-def _add_one_option(problem: pulp.LpProblem, v: SitingVariables, tokens: Mapping[str, str]) -> None:
-    """At most one size option per site over all its stages (sites with >= 2 options).
-
-    ``Σ_{g,k} y[c,g,k] <= 1``
-    """
-    by_site: dict[str, list[pulp.LpVariable]] = defaultdict(list)
-    for (c, _, _), y in v.open.items():
-        by_site[c].append(y)
-    for c, ys in sorted(by_site.items()):
-        if len(ys) > 1:
-            terms = [(y, 1.0) for y in ys]
-            _add_constraint(
-                problem, terms, pulp.LpConstraintLE, 1.0, model_name("one_option", tokens[c])
-            )
+        add_constraint(problem, terms, pulp.LpConstraintLE, 0.0, name)
 
 
 def _add_link(
@@ -361,20 +358,7 @@ def _add_link(
         d = tables.demand[(z, g)]
         terms = [(x, 1.0), *((v.open[key], -d) for key in opens[(c, g)])]
         name = model_name("link", tokens[z], tokens[c], tokens[g])
-        _add_constraint(problem, terms, pulp.LpConstraintLE, 0.0, name)
-
-
-def _add_budget(
-    problem: pulp.LpProblem, tables: SitingTables, v: SitingVariables, budget_cny: float | None
-) -> None:
-    """Capital budget, if given and some option can open.
-
-    ``Σ_{c,g,k} cost[k]·y[c,g,k] <= B``   (CNY)
-    """
-    if budget_cny is None or not v.open:
-        return
-    terms = [(y, tables.options[key].cost_cny) for key, y in v.open.items()]
-    _add_constraint(problem, terms, pulp.LpConstraintLE, budget_cny, "budget")
+        add_constraint(problem, terms, pulp.LpConstraintLE, 0.0, name)
 
 
 def _unmet_expression(v: SitingVariables) -> pulp.LpAffineExpression:
@@ -415,8 +399,11 @@ def build_siting_model(data: SitingInput) -> tuple[pulp.LpProblem, SitingVariabl
     Names are ASCII and deterministic: ``open__<site>__<stage>__c<classes>``,
     ``assign__<zone>__<school>__<stage>``, ``unmet__<zone>__<stage>``; constraints
     ``demand__<zone>__<stage>``, ``cap_existing__<school>__<stage>``,
-    ``cap_site__<site>__<stage>``, ``one_option__<site>``, ``link__<zone>__<site>__<stage>``
-    and ``budget``, with ids replaced by :func:`allocator.solvers.names.ascii_token`.
+    ``cap_site__<site>__<stage>``, ``one_option__<site>``, ``link__<zone>__<site>__<stage>``,
+    ``budget`` and ``open_exactly``, with ids replaced by
+    :func:`allocator.solvers.names.ascii_token`.
+
+    This is always the assignment formulation, whatever ``data.formulation`` says.
 
     Parameters
     ----------
@@ -433,29 +420,40 @@ def build_siting_model(data: SitingInput) -> tuple[pulp.LpProblem, SitingVariabl
     Raises
     ------
     ValueError
-        If an input frame is malformed or references unknown ids.
+        If an input frame is malformed or references unknown ids, or ``open_exactly`` is
+        not a whole number between 0 and the number of candidate sites.
     """
     return _build(_prepare(data), data)
 
 
 def _prepare(data: SitingInput) -> SitingTables:
-    """Validate the input frames (see :func:`allocator.siting_data.prepare_tables`)."""
-    return prepare_tables(data.demand, data.existing, data.options, data.pairs, data.budget_cny)
+    """Validate the input (see :func:`allocator.siting_data.prepare_tables`)."""
+    tables = prepare_tables(data.demand, data.existing, data.options, data.pairs, data.budget_cny)
+    if data.formulation not in FORMULATIONS:
+        raise ValueError(f"formulation must be one of {FORMULATIONS}, got {data.formulation!r}")
+    p = data.open_exactly
+    if p is not None:
+        sites = len({c for c, _, _ in tables.options})
+        if isinstance(p, bool) or not isinstance(p, Integral) or not 0 <= p <= sites:
+            raise ValueError(
+                f"open_exactly must be a whole number in [0, {sites}] (the number of "
+                f"candidate sites) or None, got {p!r}"
+            )
+    return tables
 
 
 def _build(tables: SitingTables, data: SitingInput) -> tuple[pulp.LpProblem, SitingVariables]:
     """Build the model from validated tables, in the constraint families' catalogue order."""
-    ids: list[str] = [i for key in (*tables.demand, *tables.existing) for i in key]
-    ids += [i for c, g, _ in tables.options for i in (c, g)]
-    tokens = token_map(ids)
+    tokens = tokens_of(tables)
     problem = pulp.LpProblem("siting", pulp.LpMinimize)
-    v = _add_variables(problem, tables, tokens)
+    v = _add_variables(problem, tables, tokens, data.open_exactly is not None)
     _add_demand(problem, tables, v, tokens)
     _add_existing_capacity(problem, tables, v, tokens)
     _add_site_capacity(problem, tables, v, tokens)
-    _add_one_option(problem, v, tokens)
+    add_one_option(problem, v.open, tokens)
     _add_link(problem, tables, v, tokens)
-    _add_budget(problem, tables, v, data.budget_cny)
+    add_budget(problem, tables, v.open, data.budget_cny)
+    add_open_exactly(problem, v.open, data.open_exactly)
     _set_objective(problem, tables, v, data)
     _log_size(tables, v, problem)
     return problem, v
@@ -501,38 +499,41 @@ def _result(info: SolveInfo, frames: SitingFrames, phases: tuple[SolveInfo, ...]
     )
 
 
-def _solve_lexicographic(
-    problem: pulp.LpProblem,
-    tables: SitingTables,
-    v: SitingVariables,
-    data: SitingInput,
-    options: SolverOptions,
-) -> SitingResult:
-    """Phase 1 (``Σ u``, already the model's objective), then phase 2 (cost + travel)."""
-    first = solve_pulp(problem, options)
-    if not first.has_solution:
-        logger.warning("siting phase 1 (unmet): no solution (%s)", first.message)
-        return _result(first, empty_frames(), (first,))
-    u1 = max(first.objective or 0.0, 0.0)
-    unmet_total = u1 + sum(v.fixed_unmet.values())
-    logger.info("siting phase 1 (unmet): %s; %.6g children unmet", first.status, unmet_total)
-    saved = [(var, var.varValue) for var in problem.variables()]
-    if v.unmet:
-        terms = [(u, 1.0) for u in v.unmet.values()]
-        _add_constraint(problem, terms, pulp.LpConstraintLE, u1 + unmet_tolerance(u1), _LEX_ROW)
-    problem.setObjective(_cost_travel_expression(tables, v, data.weights))
-    second = solve_pulp(problem, phase2_options(options, first.seconds))
-    objective = second.objective
-    if not second.has_solution:
-        logger.warning(
-            "siting phase 2 (cost+travel): no solution (%s); keeping the phase-1 plan",
-            second.message,
-        )
-        for var, value in saved:
-            var.varValue = value
-        objective = float(pulp.value(problem.objective) or 0.0)
-    info = combined_info(first, second, unmet_total, objective)
-    return _result(info, _frames(tables, v), (first, second))
+def choose_formulation(data: SitingInput, tables: SitingTables) -> Formulation:
+    """The formulation a run uses: ``"assignment"`` or ``"radius"``.
+
+    Parameters
+    ----------
+    data
+        The run's input; ``data.formulation`` is ``"auto"``, ``"assignment"`` or
+        ``"radius"``.
+    tables
+        Its validated tables.
+
+    Returns
+    -------
+    Formulation
+        ``"radius"`` if asked for, or for ``"auto"`` when ``open_exactly`` is set and no
+        capacity can bind (:func:`allocator.siting_radius.uncapacitated`); else
+        ``"assignment"``.
+
+    Raises
+    ------
+    ValueError
+        If ``"radius"`` is asked for but some capacity could bind (the radius formulation
+        has no capacity rows).
+    """
+    if data.formulation == "assignment":
+        return "assignment"
+    free = uncapacitated(tables)
+    if data.formulation == "radius":
+        if not free:
+            raise ValueError(
+                "formulation 'radius' needs capacities that never bind (every option's and "
+                "existing school's seats >= the demand that can reach it); use 'assignment'"
+            )
+        return "radius"
+    return "radius" if free and data.open_exactly is not None else "assignment"
 
 
 def solve_siting(data: SitingInput, options: SolverOptions) -> SitingResult:
@@ -541,7 +542,8 @@ def solve_siting(data: SitingInput, options: SolverOptions) -> SitingResult:
     Parameters
     ----------
     data
-        Demand, existing seats, site options, feasible pairs, weights, budget and mode.
+        Demand, existing seats, site options, feasible pairs, weights, budget, mode,
+        ``open_exactly`` and formulation (see :func:`choose_formulation`).
     options
         Solver backend and limits. In lexicographic mode ``mip_gap`` and ``node_limit``
         apply to each phase and the time limit is shared between them (see
@@ -557,14 +559,25 @@ def solve_siting(data: SitingInput, options: SolverOptions) -> SitingResult:
     Raises
     ------
     ValueError
-        If an input frame is malformed or references unknown ids.
+        If an input frame is malformed or references unknown ids, ``open_exactly`` is out
+        of range, or ``"radius"`` is asked for with capacities that could bind.
     """
     tables = _prepare(data)
+    if choose_formulation(data, tables) == "radius":
+        run = solve_radius_dynamic if dynamic_applies(data, tables) else solve_radius
+        info, frames, phases = run(data, tables, options, solve_pulp)
+        return _result(info, frames, phases)
     problem, v = _build(tables, data)
     if data.lexicographic:
-        return _solve_lexicographic(problem, tables, v, data, options)
-    info = solve_pulp(problem, options)
+        second = _cost_travel_expression(tables, v, data.weights)
+        fixed = sum(v.fixed_unmet.values())
+        info, phases = solve_lexicographic(
+            problem, _unmet_expression(v), second, fixed, options, solve_pulp
+        )
+    else:
+        info = solve_pulp(problem, options)
+        phases = (info,)
     if not info.has_solution:
         logger.warning("siting: no solution (%s)", info.message)
-        return _result(info, empty_frames(), (info,))
-    return _result(info, _frames(tables, v), (info,))
+        return _result(info, empty_frames(), phases)
+    return _result(info, _frames(tables, v), phases)

@@ -10,11 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import pandas as pd
 
 __all__ = [
+    "FORMULATIONS",
     "ID_COLUMNS",
+    "Formulation",
     "OptionKey",
     "Pair",
     "SchoolStage",
@@ -23,6 +26,10 @@ __all__ = [
     "ZoneStage",
     "prepare_tables",
 ]
+
+Formulation = Literal["auto", "assignment", "radius"]
+"""Formulation of the siting model (see :class:`allocator.siting.SitingInput`)."""
+FORMULATIONS: tuple[Formulation, ...] = ("auto", "assignment", "radius")
 
 ZoneStage = tuple[str, str]
 SchoolStage = tuple[str, str]
@@ -114,6 +121,11 @@ def _clean_frame(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return clean.sort_values(keys, kind="mergesort").reset_index(drop=True)
 
 
+def _rows(frame: pd.DataFrame) -> Iterable[tuple[Any, ...]]:
+    """Rows as plain tuples of Python values (much faster than ``itertuples`` on Arrow strings)."""
+    return zip(*(frame[column].tolist() for column in frame.columns), strict=True)
+
+
 def _check_classes(options: pd.DataFrame) -> None:
     """Option class counts must be whole numbers >= 1."""
     classes = options["classes"]
@@ -131,7 +143,7 @@ def _check_pairs(
     """Every pair must name a demand row and a school or site serving its stage."""
     unknown_zone = [
         (z, g)
-        for z, g in zip(pairs["zone_id"], pairs["stage"], strict=True)
+        for z, g in zip(pairs["zone_id"].tolist(), pairs["stage"].tolist(), strict=True)
         if (z, g) not in demand
     ]
     if unknown_zone:
@@ -141,7 +153,7 @@ def _check_pairs(
         )
     unknown_school = [
         (s, g)
-        for s, g in zip(pairs["school_id"], pairs["stage"], strict=True)
+        for s, g in zip(pairs["school_id"].tolist(), pairs["stage"].tolist(), strict=True)
         if (s, g) not in existing and (s, g) not in site_stages
     ]
     if unknown_school:
@@ -197,18 +209,15 @@ def prepare_tables(
         raise ValueError(f"ids used both as existing school and candidate site: {_examples(both)}")
     demand_map = {
         (z, g): float(d)
-        for z, g, d in demand_df.itertuples(index=False, name=None)  # sorted by zone, stage
+        for z, g, d in _rows(demand_df)  # sorted by zone, stage
     }
-    existing_map = {(s, g): float(q) for s, g, q in existing_df.itertuples(index=False, name=None)}
+    existing_map = {(s, g): float(q) for s, g, q in _rows(existing_df)}
     options_map = {
-        (c, g, int(k)): SiteOption(float(q), float(cost))
-        for c, g, k, q, cost in options_df.itertuples(index=False, name=None)
+        (c, g, int(k)): SiteOption(float(q), float(cost)) for c, g, k, q, cost in _rows(options_df)
     }
     _check_pairs(pairs_df, demand_map, existing_map, {(c, g) for c, g, _ in options_map})
     pairs_map = {
-        (z, s, g): float(dist)
-        for z, s, g, dist in pairs_df.itertuples(index=False, name=None)
-        if demand_map[(z, g)] > 0
+        (z, s, g): float(dist) for z, s, g, dist in _rows(pairs_df) if demand_map[(z, g)] > 0
     }
     return SitingTables(
         demand=demand_map, existing=existing_map, options=options_map, pairs=pairs_map

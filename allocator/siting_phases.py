@@ -1,17 +1,36 @@
-"""Bookkeeping of the lexicographic (two-phase) siting solve (see :mod:`allocator.siting`).
+"""The lexicographic (two-phase) siting solve (see :mod:`allocator.siting`).
 
 Phase 1 minimises the reachable unmet children ``Σ u`` (persons); phase 2 keeps
 ``Σ u <= U1 + tol`` and minimises cost + travel (objective units). This module holds the
-pure parts: the phase-2 tolerance and solver options, and the combined report.
+phase-2 tolerance and solver options, the combined report, and the two-phase driver
+:func:`solve_lexicographic`, shared by the assignment and the radius formulation.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+from collections.abc import Callable
+
+import pulp
 
 from allocator.solvers import SolveInfo, SolverOptions, SolveStatus, relative_gap
 
-__all__ = ["combined_info", "phase2_options", "unmet_tolerance"]
+__all__ = [
+    "LEX_ROW",
+    "Solve",
+    "combined_info",
+    "phase2_options",
+    "solve_lexicographic",
+    "unmet_tolerance",
+]
+
+logger = logging.getLogger(__name__)
+
+LEX_ROW = "lex_unmet"  # name of the phase-2 row Σ u <= U1 + tol
+
+Solve = Callable[[pulp.LpProblem, SolverOptions], SolveInfo]
+"""A solver call such as :func:`allocator.solvers.solve_pulp`."""
 
 PHASE2_MIN_S = 1.0  # seconds; phase 2 gets at least this (or the whole limit if shorter)
 PHASE2_MIN_SHARE = 0.1  # ... and at least this share of the time limit
@@ -103,3 +122,66 @@ def combined_info(
         solver_version=second.solver_version,
         message=message,
     )
+
+
+def solve_lexicographic(
+    problem: pulp.LpProblem,
+    unmet: pulp.LpAffineExpression,
+    second_objective: pulp.LpAffineExpression,
+    fixed_unmet: float,
+    options: SolverOptions,
+    solve: Solve,
+) -> tuple[SolveInfo, tuple[SolveInfo, ...]]:
+    """Solve phase 1 (the model's objective, ``Σ u``), then phase 2 (cost + travel).
+
+    Parameters
+    ----------
+    problem
+        Model whose objective is the phase-1 objective (reachable unmet children, persons).
+    unmet
+        Reachable unmet children as an expression of the model's variables (persons); the
+        phase-2 row ``unmet <= U1 + tol`` is added under the name ``lex_unmet`` (not when the
+        expression has no variables).
+    second_objective
+        Phase-2 objective: ``cost_weight`` · CNY + ``travel_weight`` · child·m (objective
+        units).
+    fixed_unmet
+        Out-of-reach children, not in the model (persons).
+    options
+        Options of the whole run (see :func:`phase2_options` for phase 2).
+    solve
+        Solver call.
+
+    Returns
+    -------
+    tuple of SolveInfo and tuple of SolveInfo
+        Without a phase-1 solution: phase 1's report twice over (``(first, (first,))``),
+        the variables hold no values. Otherwise the combined report (see
+        :func:`combined_info`) and both phase reports; the variables hold phase 2's plan,
+        or phase 1's if phase 2 found none.
+    """
+    first = solve(problem, options)
+    if not first.has_solution:
+        logger.warning("siting phase 1 (unmet): no solution (%s)", first.message)
+        return first, (first,)
+    u1 = max(first.objective or 0.0, 0.0)
+    unmet_total = u1 + fixed_unmet
+    logger.info("siting phase 1 (unmet): %s; %.6g children unmet", first.status, unmet_total)
+    saved = [(var, var.varValue) for var in problem.variables()]
+    if len(unmet):
+        row = pulp.LpConstraint(
+            unmet, sense=pulp.LpConstraintLE, rhs=u1 + unmet_tolerance(u1), name=LEX_ROW
+        )
+        problem.addConstraint(row)
+    problem.setObjective(second_objective)
+    second = solve(problem, phase2_options(options, first.seconds))
+    objective = second.objective
+    if not second.has_solution:
+        logger.warning(
+            "siting phase 2 (cost+travel): no solution (%s); keeping the phase-1 plan",
+            second.message,
+        )
+        for var, value in saved:
+            var.varValue = value
+        objective = float(pulp.value(problem.objective) or 0.0)
+    return combined_info(first, second, unmet_total, objective), (first, second)

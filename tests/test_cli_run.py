@@ -64,3 +64,12 @@ def test_exit_codes_without_solution(tiny_scenario: Path, tmp_path: Path, status
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == status and manifest["exit_code"] == code
     assert manifest["objective"] is None
+
+
+def test_bench_orlib_is_a_subcommand() -> None:
+    data = Path(__file__).resolve().parent / "data" / "orlib"
+    result = runner.invoke(app, ["bench", "orlib", str(data / "pmed1.txt")])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "instance,objective,bound,proven_optimal,seconds"
+    assert lines[1].startswith("pmed1,5819,5819,true,")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from pathlib import Path
@@ -651,3 +652,172 @@ def test_lexicographic_model_objective_is_reachable_unmet() -> None:
     problem, variables = build_siting_model(tiny_input(lexicographic=True))
     assert problem.objective.constant == 0.0
     assert dict(problem.objective.items()) == {u: 1.0 for u in variables.unmet.values()}
+
+
+# --------------------------------------------------------------------------- open exactly p
+
+
+def test_open_exactly_two_sites() -> None:
+    # Both sites must open. Cheapest pair: C1 6 + C2 6 (50 M CNY); C1's 270 seats take Z1
+    # (500 m), E1 the other 30 of Z1 (1000 m), C2 all of Z2 (800 m):
+    # 270*500 + 30*1000 + 200*800 = 325000 child·m -> 0.325. C1 12 + C2 6 costs 70 + 0.31.
+    # Objective: 5e7 (Z3) + 50 + 0.325 = 50000050.325.
+    data = dataclasses.replace(tiny_input(), open_exactly=2)
+    result = solve_siting(data, SolverOptions())
+    assert result.info.objective == pytest.approx(50_000_050.325, abs=1e-6)
+    assert result.opened[["site_id", "classes"]].values.tolist() == [["C1", 6], ["C2", 6]]
+    assert flows(result) == {("Z1", "C1"): 270.0, ("Z1", "E1"): 30.0, ("Z2", "C2"): 200.0}
+
+
+@pytest.mark.parametrize(
+    ("p", "objective"),
+    [(0, 300_000_000.25), (1, 50_000_030.565)],  # as test_budget_of_zero_opens_nothing
+)  # and as the hand-checked optimum (which opens one site anyway)
+def test_open_exactly_zero_or_one(p: int, objective: float) -> None:
+    result = solve_siting(dataclasses.replace(tiny_input(), open_exactly=p), SolverOptions())
+    assert result.info.objective == pytest.approx(objective, abs=1e-6)
+    assert len(result.opened) == p
+
+
+def test_open_exactly_row_and_every_option_get_a_variable() -> None:
+    # Site C3 is out of everybody's reach: without open_exactly it gets no variable, with
+    # it C3 can still be opened to make up p.
+    base = tiny_input()
+    options = pd.concat(
+        [base.options, frame(site_id=["C3"], stage=[P], classes=[6], seats=[270.0], cost_cny=[1.0])]
+    )
+    _, plain = build_siting_model(dataclasses.replace(base, options=options))
+    assert ("C3", P, 6) not in plain.open
+    data = dataclasses.replace(base, options=options, open_exactly=3)
+    problem, variables = build_siting_model(data)
+    assert ("C3", P, 6) in variables.open
+    (row,) = [c for c in problem.constraints() if c.name == "open_exactly"]
+    assert {var.name for var in row} == {y.name for y in variables.open.values()}
+    assert row.sense == pulp.LpConstraintEQ
+    assert row.constant == -3.0
+    result = solve_siting(data, SolverOptions())
+    assert sorted(result.opened["site_id"]) == ["C1", "C2", "C3"]
+
+
+@pytest.mark.parametrize("p", [-1, 3, 1.5, True])
+def test_open_exactly_out_of_range(p: object) -> None:
+    data = dataclasses.replace(tiny_input(), open_exactly=p)
+    with pytest.raises(ValueError, match=r"open_exactly must be a whole number in \[0, 2\]"):
+        solve_siting(data, SolverOptions())
+
+
+def test_radius_needs_capacities_that_never_bind() -> None:
+    data = dataclasses.replace(tiny_input(), formulation="radius")
+    with pytest.raises(ValueError, match="needs capacities that never bind"):
+        solve_siting(data, SolverOptions())
+    with pytest.raises(ValueError, match="formulation must be one of"):
+        solve_siting(dataclasses.replace(tiny_input(), formulation="fast"), SolverOptions())
+
+
+def roomy(data: SitingInput) -> SitingInput:
+    """The same input with seats that no school can fill (capacities never bind)."""
+    return dataclasses.replace(
+        data,
+        existing=data.existing.assign(seats=1e6),
+        options=data.options.assign(seats=1e6),
+    )
+
+
+def test_choose_formulation() -> None:
+    capacitated = dataclasses.replace(tiny_input(), open_exactly=1)
+    free = roomy(capacitated)
+    cases = [
+        (capacitated, "assignment"),
+        (free, "radius"),
+        (dataclasses.replace(free, open_exactly=None), "assignment"),
+        (dataclasses.replace(free, formulation="assignment"), "assignment"),
+        (dataclasses.replace(free, open_exactly=None, formulation="radius"), "radius"),
+    ]
+    for data, expected in cases:
+        assert siting.choose_formulation(data, siting._prepare(data)) == expected
+
+
+EXACT = SolverOptions(mip_gap=0.0)
+
+
+def assert_same_optimum(data: SitingInput) -> tuple[SitingResult, SitingResult]:
+    """Solve with both formulations; the optima (and unmet children) must agree."""
+    assignment = solve_siting(dataclasses.replace(data, formulation="assignment"), EXACT)
+    radius = solve_siting(dataclasses.replace(data, formulation="radius"), EXACT)
+    for result in (assignment, radius):
+        assert result.info.status == "optimal", result.info.message
+    assert radius.info.objective == pytest.approx(assignment.info.objective, rel=1e-7, abs=1e-7)
+    a, r = assignment.terms, radius.terms
+    assert r["unmet_children"] == pytest.approx(a["unmet_children"], abs=1e-5)
+    # The radius plan is whole: each zone and stage goes to one school.
+    assert not radius.assignments.duplicated(["zone_id", "stage"]).any()
+    return assignment, radius
+
+
+@pytest.mark.parametrize("lexicographic", [False, True])
+@pytest.mark.parametrize(("p", "budget"), [(None, None), (None, 60e6), (3, None), (4, 140e6)])
+def test_radius_matches_assignment_two_stages(
+    lexicographic: bool, p: int | None, budget: float | None
+) -> None:
+    # Two stages, two size options per site, existing schools, travel limits (zones that
+    # reach nothing, zones that may stay unmet), budget and open-exactly variants.
+    base = roomy(random_input(seed=3, lexicographic=lexicographic))
+    assert_same_optimum(dataclasses.replace(base, open_exactly=p, budget_cny=budget))
+
+
+def one_stage_input(seed: int, weights: SitingWeights, *, existing: bool) -> SitingInput:
+    """One stage, one option per site (the p-median shape), travel limit 2500 m."""
+    rng = random.Random(seed)
+    zones = {f"z{i:02d}": (rng.uniform(0, 6000), rng.uniform(0, 6000)) for i in range(40)}
+    sites = {f"S{j:02d}": (rng.uniform(0, 6000), rng.uniform(0, 6000)) for j in range(12)}
+    schools = {"E1": (3000.0, 3000.0)} if existing else {}
+    pairs = [
+        (z, s, P, round(abs(zx - sx) + abs(zy - sy), 0))
+        for z, (zx, zy) in zones.items()
+        for s, (sx, sy) in {**sites, **schools}.items()
+        if abs(zx - sx) + abs(zy - sy) <= 2500
+    ]
+    return SitingInput(
+        demand=frame(
+            zone_id=list(zones), stage=[P] * 40, children=[float(rng.randint(5, 90)) for _ in zones]
+        ),
+        existing=frame(
+            school_id=list(schools), stage=[P] * len(schools), seats=[1e6] * len(schools)
+        ),
+        options=frame(
+            site_id=list(sites),
+            stage=[P] * 12,
+            classes=[6] * 12,
+            seats=[1e6] * 12,
+            cost_cny=[float(rng.randint(0, 3)) * 1e6 for _ in sites],
+        ),
+        pairs=pd.DataFrame(pairs, columns=["zone_id", "school_id", "stage", "distance_m"]),
+        weights=weights,
+        open_exactly=4,
+    )
+
+
+@pytest.mark.parametrize("existing", [False, True])
+@pytest.mark.parametrize(
+    "weights",
+    [
+        SitingWeights(unmet_penalty=1e6, cost_weight=1e-6, travel_weight=1e-3),
+        # Unmet costs 2 per child, travel 1e-3 per child·m: trips over 2 km are not worth it.
+        SitingWeights(unmet_penalty=2.0, cost_weight=1e-6, travel_weight=1e-3),
+    ],
+)
+def test_dynamic_radius_matches_assignment(existing: bool, weights: SitingWeights) -> None:
+    data = one_stage_input(seed=5, weights=weights, existing=existing)
+    _, radius = assert_same_optimum(data)
+    assert "radius formulation" in radius.info.message  # the dynamic path ran
+    assert radius.info.bound == pytest.approx(radius.info.objective, rel=1e-9)
+    assert len(radius.opened) == 4
+
+
+def test_dynamic_radius_lexicographic_uses_the_full_model() -> None:
+    weights = SitingWeights(cost_weight=1e-6, travel_weight=1e-3)
+    data = dataclasses.replace(
+        one_stage_input(seed=6, weights=weights, existing=False), lexicographic=True
+    )
+    _, radius = assert_same_optimum(data)
+    assert len(radius.phases) == 2
