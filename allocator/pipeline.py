@@ -3,8 +3,11 @@
 The steps, each timed:
 
 1. ``inputs``: read and validate the data layers (:mod:`allocator.inputs`);
-2. ``demand``: children by zone and stage (:mod:`gis.demand`);
-3. ``travel``: zone-school pairs within the stage's travel limit, in a metric CRS;
+2. ``demand``: the forecast by zone, stage, year and variant (:mod:`gis.demand`), and
+   the design year's demand the siting model plans for;
+3. ``travel``: zone-school pairs within the stage's travel limit, in a metric CRS
+   (:mod:`allocator.travel`), existing seats, and the candidate sites' size options
+   after the exclusions (:mod:`allocator.candidates`);
 4. ``siting``: the capacitated siting MIP (:mod:`allocator.siting`);
 5. ``tables``: tidy tables and map layers (:mod:`allocator.tables`).
 """
