@@ -23,8 +23,8 @@ ignored):
 ``teachers`` (roster) or ``teacher_counts``
     Roster: ``teacher_id, school_id, subject, backbone, years_at_school`` and optionally
     ``county`` (checked against the school), ``title`` (kept, not used),
-    ``degree_above_required`` (default false), ``talent_designation_year`` (calendar year
-    or empty), ``researcher`` (default: the school is a research body). ``years_at_school``
+    ``degree_above_required`` (empty: false), ``talent_designation_year`` (calendar year
+    or empty), ``researcher`` (empty: whether the school is a research body). ``years_at_school``
     is the completed years at the current school (or, for researchers, in post) at the
     start of the first plan year. Counts: ``school_id, subject, backbone, eligible, count``
     and optionally ``degree_above_required`` (how many of ``count`` hold a degree above the

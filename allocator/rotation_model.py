@@ -54,8 +54,8 @@ from allocator.solvers.names import ascii_token, model_name, token_map
 
 __all__ = ["OBJECTIVE_SCALE", "MoveKey", "RotationModel", "Slack"]
 
-OBJECTIVE_SCALE = 100
-"""Model objective units per reported objective unit (weights kept to 0.01)."""
+OBJECTIVE_SCALE = 1000
+"""Model objective units per reported objective unit (weights kept to 0.001)."""
 
 GroupKey = tuple[str, str, bool]  # (school, subject, backbone)
 MoveKey = tuple[str, str, bool, Move, int]  # (school, subject, backbone, move, year)
@@ -436,40 +436,60 @@ class RotationModel:
         """Gap in backbone share between regions, per mille, largest minus smallest.
 
         ``share[r,t] = 10^6 · backbone present[r,t] / H[r]`` (per million) with ``H[r]``
-        the region's teachers at the start: a fixed denominator keeps it linear, and the
+        the region's teachers at the start and ``B[r,t]`` its backbone teachers present
+        (the start plus moves between regions, see :meth:`_regional_backbone_change`):
+        a fixed denominator keeps it linear, and the
         coefficient ``K[r] = round(10^6 / H[r])`` is integer (error below 0.5 per million
-        per backbone teacher). ``1000 · gap[t] >= K[r]·B[r,t] - K[q]·B[q,t]`` for every
-        ordered pair of regions, ``gap[t]`` an integer in per mille; objective
-        ``backbone_gap · Σ_t gap[t]``.
+        per backbone teacher). ``gap[t] >= K[r]·B[r,t] - K[q]·B[q,t]`` for every ordered
+        pair of regions, ``gap[t]`` in per million (no rounding staircase); objective
+        ``backbone_gap / 1000 · Σ_t gap[t]`` (``backbone_gap`` is per per-mille point).
         """
         heads: dict[str, int] = defaultdict(int)
-        for (s, _, _), n in self.n0.items():
+        backbone: dict[str, int] = defaultdict(int)
+        for (s, _, b), n in self.n0.items():
             if not self.tables.schools[s].research:
                 heads[self.tables.schools[s].region] += n
+                backbone[self.tables.schools[s].region] += n * b
         regions = sorted(r for r, n in heads.items() if n > 0)
         if len(regions) < 2 or self.weights.backbone_gap <= 0:
             return
         scale = {r: round(1_000_000 / heads[r]) for r in regions}
         total = sum(heads.values())
         for year in self.tables.years:
-            shares: dict[str, tuple[list[Term], int]] = {}
-            for r in regions:
-                terms: list[Term] = []
-                constant = 0
-                for info in self.tables.schools.values():
-                    if info.region == r and not info.research:
-                        t, c = self.present(info.school_id, year, backbone=True)
-                        terms += t
-                        constant += c
-                shares[r] = ([(v, k * scale[r]) for v, k in terms], constant * scale[r])
-            gap = self.model.new_int_var(0, 1000 * total, model_name("gap", str(year)))
+            change = self._regional_backbone_change(year)
+            shares = {r: ([(v, k * scale[r]) for v, k in change.get(r, [])],
+                          backbone[r] * scale[r]) for r in regions}
+            gap = self.model.new_int_var(0, 1_000_000 * total, model_name("gap", str(year)))
             for r in regions:
                 for q in regions:
                     if r != q:
                         (tr, cr), (tq, cq) = shares[r], shares[q]
                         minus = [(v, -k) for v, k in tq]
-                        self.model.add(self.expr([*tr, *minus, (gap, -1000)], cr - cq) <= 0)
-            self.add_cost(gap, self.weights.backbone_gap)
+                        self.model.add(self.expr([*tr, *minus, (gap, -1)], cr - cq) <= 0)
+            self.add_cost(gap, self.weights.backbone_gap / 1000)  # per mille -> per million
+
+    def _regional_backbone_change(self, year: int) -> dict[str, list[Term]]:
+        """Change of each region's backbone teachers present in ``year``, as terms.
+
+        Only moves between regions change a region's count (a move inside a region adds
+        and removes the same teacher): backbone rotations of year t and transfers of
+        years <= t, +1 for the target's region and -1 for the source's; a researcher
+        coming from a research body adds to the target's region only.
+        """
+        schools = self.tables.schools
+        moves = [(self.network.arcs[a], b, t, v) for (a, _, b, t), v in self.flow.items()]
+        moves += [(self.network.arcs[a], self.cohort_of_teacher[i].backbone, t, v)
+                  for (i, a, t), v in self.xflow.items()]
+        change: dict[str, list[Term]] = defaultdict(list)
+        for arc, is_backbone, t, var in moves:
+            if not is_backbone or (t != year if arc.move == "rotation" else t > year):
+                continue
+            source, target = schools[arc.source], schools[arc.target]
+            if source.research or source.region != target.region:
+                change[target.region].append((var, 1))
+                if not source.research:
+                    change[source.region].append((var, -1))
+        return change
 
     def set_objective(self) -> None:
         """Minimise the collected weighted terms (integer coefficients)."""

@@ -195,15 +195,36 @@ def _stage_ok(a: SchoolInfo, b: SchoolInfo, policy: RotationPolicy) -> bool:
     return not b.research and (a.research or not policy.same_stage or a.stage == b.stage)
 
 
-@rule("J-17", kind=Kind.STRUCT, family="flows", params=("pairings",))
+def _nearest(tables: RotationTables, source: SchoolInfo, targets: list[SchoolInfo],
+             policy: RotationPolicy, *, limit_km: float | None = None) -> list[str]:
+    """Targets of ``source`` (stage-compatible, not itself) nearest first.
+
+    Within ``limit_km`` if given (unknown distances then excluded), and only the first
+    ``policy.nearest_receivers`` if set; ties and unknown distances by id.
+    """
+    near = []
+    for t in targets:
+        if t.school_id == source.school_id or not _stage_ok(source, t, policy):
+            continue
+        km = tables.distance_km(source.school_id, t.school_id)
+        if limit_km is not None and not km <= limit_km:
+            continue
+        near.append((math.inf if math.isnan(km) else km, t.school_id))
+    near.sort()
+    if policy.nearest_receivers is not None:
+        near = near[:policy.nearest_receivers]
+    return [t for _, t in near]
+
+
+@rule("J-17", kind=Kind.STRUCT, family="flows", params=("pairings", "policy.nearest_receivers"))
 def pairing_arcs(tables: RotationTables, policy: RotationPolicy
                  ) -> dict[tuple[str, str], set[str]]:
     """Rotation pairs served by the pairing (结对帮扶) graph, directed supporter -> supported.
 
     A ``school`` pairing ``a -> b`` is the arc itself. A ``county`` pairing ``A -> B``
-    covers every sender (urban or high-quality school) of A to every receiver (rural or
-    weak school) of B of the same stage, and every research body of A to every receiver
-    of B.
+    covers every sender (urban or high-quality school) and research body of A to every
+    receiver (rural or weak school) of B of the same stage (research bodies: any stage);
+    with ``nearest_receivers`` only that many nearest receivers per source.
     """
     out: dict[tuple[str, str], set[str]] = defaultdict(set)
     schools = tables.schools
@@ -215,9 +236,8 @@ def pairing_arcs(tables: RotationTables, policy: RotationPolicy
         sources = [s for s in schools.values() if s.county == a and (s.sender or s.research)]
         targets = [t for t in schools.values() if t.county == b and t.receiver]
         for s in sources:
-            for t in targets:
-                if s.school_id != t.school_id and _stage_ok(s, t, policy):
-                    out[(s.school_id, t.school_id)].add(pid)
+            for t in _nearest(tables, s, targets, policy):
+                out[(s.school_id, t)].add(pid)
     return out
 
 
@@ -230,22 +250,18 @@ def rotation_pairs(tables: RotationTables, policy: RotationPolicy,
     Distance mode: sender (urban or high-quality) -> receiver (rural or weak) of the same
     stage within ``max_distance_km``, plus pairing arcs. Pairing mode: pairing arcs only.
     Both modes: research body -> any rural or weak school of its county (J-15 duty).
+    With ``nearest_receivers``, only that many nearest receivers per sender or body.
     """
     schools = tables.schools
+    receivers = [t for t in schools.values() if t.receiver]
     pairs: set[tuple[str, str]] = set(paired)
     for s in schools.values():
         if s.research:
-            pairs.update((s.school_id, t.school_id) for t in schools.values()
-                         if t.county == s.county and t.receiver)
+            county = [t for t in receivers if t.county == s.county]
+            pairs.update((s.school_id, t) for t in _nearest(tables, s, county, policy))
         elif s.sender and policy.mode == "distance":
-            near = sorted(
-                (tables.distance_km(s.school_id, t.school_id), t.school_id)
-                for t in schools.values()
-                if t.receiver and t.school_id != s.school_id and _stage_ok(s, t, policy))
-            near = [(d, t) for d, t in near if d <= policy.max_distance_km]
-            if policy.nearest_receivers is not None:
-                near = near[:policy.nearest_receivers]
-            pairs.update((s.school_id, t) for _, t in near)
+            near = _nearest(tables, s, receivers, policy, limit_km=policy.max_distance_km)
+            pairs.update((s.school_id, t) for t in near)
     return sorted(pairs)
 
 

@@ -388,8 +388,10 @@ def _named_roster(frame: pd.DataFrame, schools: Mapping[str, SchoolInfo],
         return pd.DataFrame()
     df = pd.DataFrame({c: frame[c].astype(str) for c in ("teacher_id", "school_id", "subject")})
     df["backbone"] = _bools(frame, "teachers", "backbone", problems)
-    df["degree"] = (_bools(frame, "teachers", "degree_above_required", problems)
-                    if "degree_above_required" in frame.columns else False)
+    optional = {c: frame[c].astype(object).where(frame[c].notna(), False)
+                for c in ("degree_above_required", "researcher") if c in frame.columns}
+    df["degree"] = (_bools(pd.DataFrame(optional), "teachers", "degree_above_required",
+                           problems) if "degree_above_required" in optional else False)
     df["years_at_school"] = _numbers(frame, "teachers", "years_at_school", problems,
                                      integer=True).astype("int64")
     talent = (pd.to_numeric(frame["talent_designation_year"], errors="coerce")
@@ -407,8 +409,8 @@ def _named_roster(frame: pd.DataFrame, schools: Mapping[str, SchoolInfo],
             problems.append(Problem("teachers", "column county",
                                     "differs from the county of the teacher's school",
                                     _examples(wrong)))
-    if "researcher" in frame.columns:
-        flag = _bools(frame, "teachers", "researcher", problems)
+    if "researcher" in optional:
+        flag = _bools(pd.DataFrame(optional), "teachers", "researcher", problems)
         wrong = [t for t, s, r in zip(df["teacher_id"], df["school_id"], flag, strict=True)
                  if s in schools and schools[s].research != r]
         if wrong:

@@ -199,8 +199,10 @@ def _excepted(network: Network, teacher: str, arc: int, year: int, rule_id: str)
     if rule_id in ("J-10", "G-12"):
         return rule_id in a.bans and (rule_id not in a.banned(year)
                                       or year in network.teacher_arcs.get((teacher, arc), ()))
-    cohort_lock = [c.locked for c in network.cohorts if c.exception_teacher == teacher]
-    return not a.kind_change(year) or bool(cohort_lock and year not in cohort_lock[0])
+    # A G-11 exception for the teacher takes the year off their (one-member) cohort's lock.
+    lifted = teacher in network.teacher_exceptions and not any(
+        year in c.locked for c in network.cohorts if c.exception_teacher == teacher)
+    return not a.kind_change(year) or lifted
 
 
 def _bans(tables: RotationTables, moves: pd.DataFrame, policy: RotationPolicy,

@@ -268,9 +268,7 @@ def county_posts_cap(ctx: RotationModel) -> None:
         terms: list[Term] = []
         for school, info in ctx.tables.schools.items():
             if info.county == county and not info.research:
-                groups = set(ctx.groups_at(school)) | {(k, False) for k in ctx.tables.subjects}
-                for subject, backbone in sorted(groups):
-                    terms += ctx.home(school, subject, backbone, year)
+                terms += ctx.held(school, year)[0]
         cap = max(approved, heads[county])
         slack = [(v, -1) for v, _ in ctx.slack("D-21", "county", county, year, len(terms) + 1)]
         ctx.model.add(ctx.expr(terms + slack) <= cap - heads[county])
