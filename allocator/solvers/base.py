@@ -105,6 +105,9 @@ class SolverOptions:
     node_limit
         Maximum branch-and-bound nodes, or ``None``. Unlike a time limit, a node limit gives
         the same result on every machine (with ``threads=1``).
+    warm_start
+        Pass the variables' initial values (set with ``LpVariable.setInitialValue``) to the
+        solver as a starting solution, where the backend accepts one.
     """
 
     backend: Backend = "highs"
@@ -114,6 +117,7 @@ class SolverOptions:
     seed: int = 0
     msg: bool = False
     node_limit: int | None = None
+    warm_start: bool = False
 
     def __post_init__(self) -> None:
         """Reject option values no backend accepts."""
