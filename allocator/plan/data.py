@@ -30,6 +30,11 @@ existing
     ``module_classes`` (classes per expansion module, > 0) and ``module_cost_cny`` (CNY per
     module) price expansion of that stage; ``ownership`` is ``public`` or ``private``;
     ``closable`` (bool) allows closure when :attr:`PlanRules.allow_closures` is on.
+    Optional columns (same value on every row of a school): ``closure_value_cny`` (CNY,
+    default 0) is what closing the school is worth (land released, running cost saved); it
+    enters the objective as a negative capital cost, never the budget; ``closure_year``
+    (a period year, default NaN) is a closure already decided outside the model (an
+    approved merger): the school closes in that period whatever ``allow_closures`` says.
 options
     ``site_id, option_id, stage, classes, cost_cny, ownership``: one row per stage of a
     size option of a candidate site. A nine-year option has a primary and a junior row
@@ -195,6 +200,11 @@ class PlanWeights:
     elastic_penalty
         Objective units per unit of elastic slack (seats, CNY, projects or schools) when
         :attr:`PlanRules.elastic` is on; ranked before cost in lexicographic mode.
+    elastic_penalty_by_rule
+        Per-rule override of ``elastic_penalty`` keyed by rule ID (e.g. ``{"N-01": 1e-6}``:
+        a budget may give at one unit per million CNY); rules not listed use
+        ``elastic_penalty``. Units differ by rule (CNY for N-01, seats for J-04 ...), so
+        this decides which rule gives first when several conflict.
     """
 
     unmet_penalty: float = 1e6
@@ -202,6 +212,7 @@ class PlanWeights:
     travel_weight: float = 1e-5
     equity_weight: float = 0.0
     elastic_penalty: float = 1e3
+    elastic_penalty_by_rule: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Reject negative or non-finite weights."""
@@ -210,6 +221,16 @@ class PlanWeights:
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"PlanWeights.{name} must be finite and >= 0, got {value}")
+        for rule_id, value in self.elastic_penalty_by_rule.items():
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(
+                    f"PlanWeights.elastic_penalty_by_rule[{rule_id!r}] must be finite and "
+                    f">= 0, got {value}"
+                )
+
+    def elastic_penalty_of(self, rule_id: str) -> float:
+        """Penalty per unit of elastic slack of ``rule_id`` (objective units per unit)."""
+        return float(self.elastic_penalty_by_rule.get(rule_id, self.elastic_penalty))
 
 
 @dataclass(frozen=True, eq=False)
@@ -260,7 +281,8 @@ class PlanResult:
         Report of every solver call.
     opened
         ``site_id, option_id, year, stage, classes, ownership, cost_cny``: opened options,
-        one row per stage (``year`` = period of opening).
+        one row per stage (``year`` = period of opening; ``cost_cny`` is the whole option's
+        cost, repeated on each of its rows as in ``options``).
     expansions
         ``school_id, stage, year, modules, classes_added, cost_cny``.
     closures
@@ -282,7 +304,8 @@ class PlanResult:
         the rule holds).
     terms
         ``unmet_children`` (child-periods), ``capital_cost_cny``, ``travel_child_m``,
-        ``max_unmet_share``, ``elastic_slack``.
+        ``max_unmet_share``, ``elastic_slack``, ``closure_value_cny`` (value of the
+        closures, CNY; ``capital_cost_cny`` is gross of it).
     """
 
     info: SolveInfo
