@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "BACKENDS",
     "Backend",
     "SolveInfo",
     "SolveStatus",
@@ -30,7 +31,11 @@ and said so in the message). ``no_solution``: stopped by a limit without an incu
 ``error``: the solver failed to run or returned an error status.
 """
 
-Backend = Literal["highs", "cbc"]
+Backend = Literal["highs", "cbc", "ortools"]
+"""Solver of a PuLP model: HiGHS (highspy), CBC (binary bundled with PuLP) or SCIP through
+OR-Tools MathOpt (:mod:`allocator.solvers.ortools_backend`, for cross-checking)."""
+
+BACKENDS: tuple[Backend, ...] = ("highs", "cbc", "ortools")
 
 _HAS_SOLUTION: frozenset[str] = frozenset({"optimal", "feasible"})
 
@@ -58,7 +63,7 @@ class SolveInfo:
     seconds
         Wall-clock time of the solver call, in seconds.
     solver
-        Backend name: ``"highs"`` or ``"cbc"``.
+        Solver name: ``"highs"``, ``"cbc"`` or ``"ortools-scip"``.
     solver_version
         Version string of the solver library or binary that ran.
     message
@@ -87,7 +92,9 @@ class SolverOptions:
     Attributes
     ----------
     backend
-        ``"highs"`` (default, via highspy) or ``"cbc"`` (the binary bundled with PuLP).
+        ``"highs"`` (default, via highspy), ``"cbc"`` (the binary bundled with PuLP) or
+        ``"ortools"`` (SCIP through OR-Tools MathOpt; single-threaded whatever
+        ``threads`` says).
     time_limit_s
         Wall-clock limit in seconds, or ``None`` for no limit. A time limit makes the result
         depend on machine speed; use ``node_limit`` for a reproducible work limit.
@@ -106,8 +113,11 @@ class SolverOptions:
         Maximum branch-and-bound nodes, or ``None``. Unlike a time limit, a node limit gives
         the same result on every machine (with ``threads=1``).
     warm_start
-        Pass the variables' initial values (set with ``LpVariable.setInitialValue``) to the
-        solver as a starting solution, where the backend accepts one.
+        Pass the variables' initial values (set with ``LpVariable.setInitialValue``, i.e.
+        their current ``varValue``) to the solver as a starting solution: HiGHS gets the
+        values that are set (``setSolution``; it completes a partial start), CBC an mst
+        file (PuLP writes 0 for unset values), SCIP a solution hint (completed if partial).
+        The report's message says what the solver made of it.
     """
 
     backend: Backend = "highs"
@@ -121,8 +131,8 @@ class SolverOptions:
 
     def __post_init__(self) -> None:
         """Reject option values no backend accepts."""
-        if self.backend not in ("highs", "cbc"):
-            raise ValueError(f"backend must be 'highs' or 'cbc', got {self.backend!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
         if self.time_limit_s is not None and not self.time_limit_s > 0:
             raise ValueError(f"time_limit_s must be > 0 or None, got {self.time_limit_s}")
         if not 0 <= self.mip_gap < 1:

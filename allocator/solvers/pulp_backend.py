@@ -1,4 +1,4 @@
-"""Solve a PuLP model with HiGHS or CBC and report what the solver proved.
+"""Solve a PuLP model with HiGHS, CBC or (for cross-checking) SCIP and report what it proved.
 
 PuLP's own status is not a proof: a run stopped by its time limit comes back ``Optimal``
 (see ``reference/stack-notes.md``). This adapter reads the verdict, the incumbent objective
@@ -10,6 +10,16 @@ and the best bound from the solver itself:
 * CBC: the binary bundled with PuLP 3.x, run through ``pulp.COIN_CMD`` (the same binary as
   the deprecated ``PULP_CBC_CMD``, without its deprecation warning); the verdict and bound
   are parsed from the CBC log (:mod:`allocator.solvers.cbc_log`).
+* OR-Tools (``backend="ortools"``): SCIP through MathOpt, see
+  :mod:`allocator.solvers.ortools_backend`.
+
+Warm start (``SolverOptions.warm_start``): the variables' current values (set with
+``LpVariable.setInitialValue``) go to the solver as a starting solution. PuLP 3.3's highspy
+interface ignores ``warmStart``; here the values that are set are passed with
+``Highs.setSolution`` (HiGHS completes a partial start by fixing the given integer values
+and solving an LP) and HiGHS's log is written to a temporary file to report what HiGHS made
+of the start. CBC gets PuLP's mst file (``-mips``; PuLP writes 0 for unset values) and its
+``MIPStart`` log lines are reported. The report's message ends with ``warm start: ...``.
 
 Objective and bound are reported in the problem's own sense and include the objective's
 constant term (which PuLP does not pass to either solver).
@@ -17,9 +27,11 @@ constant term (which PuLP does not pass to either solver).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import highspy
+import numpy as np
 import pulp
 
 from allocator.solvers.base import SolveInfo, SolverOptions, SolveStatus, relative_gap
@@ -48,6 +61,10 @@ _HIGHS_ERRORS = frozenset(
     }
 )
 _HIGHS_FEASIBLE = int(highspy.SolutionStatus.kSolutionStatusFeasible)
+# Log lines in which HiGHS and CBC say what became of a warm start.
+_HIGHS_START = re.compile(r"MIP start|[Uu]ser-supplied")
+_CBC_START = re.compile(r"mipstart", re.IGNORECASE)
+_CBC_START_FILE = "opening mipstart file"
 
 
 def solve_pulp(problem: pulp.LpProblem, options: SolverOptions) -> SolveInfo:
@@ -64,13 +81,19 @@ def solve_pulp(problem: pulp.LpProblem, options: SolverOptions) -> SolveInfo:
     problem
         PuLP model; solved in place.
     options
-        Backend, limits (seconds, nodes), relative gap, threads and seed.
+        Backend (``"ortools"`` is passed to
+        :func:`allocator.solvers.ortools_backend.solve_ortools`), limits (seconds, nodes),
+        relative gap, threads, seed and warm start (see the module docstring).
 
     Returns
     -------
     SolveInfo
         What the solver proved; objective and bound in the problem's objective units.
     """
+    if options.backend == "ortools":
+        from allocator.solvers.ortools_backend import solve_ortools  # loads OR-Tools lazily
+
+        return solve_ortools(problem, options)
     solve = _solve_highs if options.backend == "highs" else _solve_cbc
     info = solve(problem, options)
     if not info.has_solution:
@@ -149,6 +172,18 @@ def _error_info(solver: str, version: str, seconds: float, message: str) -> Solv
     return SolveInfo("error", None, None, None, seconds, solver, version, message)
 
 
+def _start_values(problem: pulp.LpProblem) -> int:
+    """Number of variables with an initial value (``varValue`` not ``None``)."""
+    return sum(v.varValue is not None for v in problem.variables())
+
+
+def _with_start_report(info: SolveInfo, given: int, total: int, said: list[str]) -> SolveInfo:
+    """``info`` with ``; warm start: ...`` (values given, the solver's own lines) appended."""
+    head = f"{given} of {total} values given"
+    tail = ": " + " | ".join(said) if said else "; the solver's log says nothing about it"
+    return dataclasses.replace(info, message=f"{info.message}; warm start: {head}{tail}")
+
+
 # --------------------------------------------------------------------------- HiGHS
 
 
@@ -162,11 +197,21 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]  # pulp ships no type informatio
     * HiGHS keeps one thread pool per process; a run asking for another thread count fails
       at once ("global scheduler has already been initialized"). The pool is then reset and
       the run retried once.
+
+    With ``warm_start`` the variables' values that are set are passed to HiGHS with
+    ``setSolution`` before the run (PuLP's own class ignores ``warmStart``), and the log
+    file named in the options, if any, is closed after it.
     """
+
+    def __init__(self, *, warm_start: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.warm_start = warm_start
 
     def callSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802  (PuLP's method name)
         """Run HiGHS; rebuild the thread pool and retry once if HiGHS did not start."""
         highs = lp.solverModel
+        if self.warm_start:
+            _set_highs_start(lp, highs)
         if highs.run() == highspy.HighsStatus.kError and highs.getModelStatus() == _HMS.kNotset:
             logger.warning(
                 "HiGHS did not start (thread pool built for another thread count?); "
@@ -174,6 +219,8 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]  # pulp ships no type informatio
             )
             highspy.Highs.resetGlobalScheduler(True)
             highs.run()
+        if self.optionsDict.get("log_file"):
+            highs.setOptionValue("log_file", "")  # close the temporary log file
 
     def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:  # noqa: N802
         """Load values and return PuLP's statuses; neutral ones for unmapped statuses."""
@@ -184,12 +231,31 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]  # pulp ships no type informatio
         return statuses
 
 
-def _highs_solver(options: SolverOptions) -> _HiGHS:
-    """PuLP HiGHS solver configured from ``options``."""
+def _set_highs_start(lp: pulp.LpProblem, highs: Any) -> None:
+    """Pass the values of the variables that have one to HiGHS as a (partial) solution.
+
+    Uses the column indices PuLP's ``buildSolverModel`` stored in ``var.index``.
+    """
+    given = [(v.index, float(v.varValue)) for v in lp.variables() if v.varValue is not None]
+    if not given:
+        return
+    index = np.array([k for k, _ in given], dtype=np.int32)
+    value = np.array([x for _, x in given], dtype=np.float64)
+    status = highs.setSolution(len(given), index, value)
+    if status == highspy.HighsStatus.kError:
+        logger.warning("HiGHS rejected the warm start (%d values)", len(given))
+
+
+def _highs_solver(options: SolverOptions, log_path: Path | None = None) -> _HiGHS:
+    """PuLP HiGHS solver configured from ``options``; HiGHS also logs to ``log_path``."""
     params: dict[str, Any] = {"random_seed": options.seed}
     if options.node_limit is not None:
         params["mip_max_nodes"] = options.node_limit
+    if log_path is not None:
+        params |= {"output_flag": True, "log_to_console": options.msg}
+        params["log_file"] = str(log_path)
     return _HiGHS(
+        warm_start=options.warm_start,
         msg=options.msg,
         gapRel=options.mip_gap,
         threads=options.threads,
@@ -267,11 +333,19 @@ def _highs_info(problem: pulp.LpProblem, seconds: float) -> SolveInfo:
 
 def _solve_highs(problem: pulp.LpProblem, options: SolverOptions) -> SolveInfo:
     """Solve with HiGHS through PuLP and read the verdict from highspy."""
-    error, seconds = _timed(lambda: problem.solve(_highs_solver(options)))
+    given = _start_values(problem) if options.warm_start else 0
+    with tempfile.TemporaryDirectory(prefix="allocator-highs-") as tmp:
+        log_path = Path(tmp) / "highs.log" if options.warm_start else None
+        error, seconds = _timed(lambda: problem.solve(_highs_solver(options, log_path)))
+        text = log_path.read_text(errors="replace") if log_path and log_path.exists() else ""
     if error is not None or problem.solverModel is None:
         version = highspy.Highs().version()
         return _error_info("highs", str(version), seconds, error or "HiGHS did not run")
-    return _highs_info(problem, seconds)
+    info = _highs_info(problem, seconds)
+    if not options.warm_start:
+        return info
+    said = [line.strip() for line in text.splitlines() if _HIGHS_START.search(line)]
+    return _with_start_report(info, given, len(problem.variables()), said)
 
 
 # --------------------------------------------------------------------------- CBC
@@ -299,6 +373,7 @@ def _cbc_solver(options: SolverOptions, path: str, log_path: Path) -> pulp.COIN_
     return pulp.COIN_CMD(
         path=path,
         msg=False,
+        warmStart=options.warm_start,
         timeLimit=options.time_limit_s,
         gapRel=options.mip_gap,
         threads=100 + options.threads if options.threads > 1 else None,
@@ -348,6 +423,11 @@ def _solve_cbc(problem: pulp.LpProblem, options: SolverOptions) -> SolveInfo:
     path = _cbc_path()
     if path is None:
         return _error_info("cbc", "unknown", 0.0, "CBC binary not found (PuLP bundle or PATH)")
+    asked = options.warm_start
+    given = _start_values(problem) if asked else 0
+    if asked and given == 0:
+        # PuLP would write an all-zero start; without any initial value there is none.
+        options = dataclasses.replace(options, warm_start=False)
     error, seconds, text = _run_cbc(problem, options, path)
     summary = parse_cbc_log(text)
     if error is not None:
@@ -356,7 +436,7 @@ def _solve_cbc(problem: pulp.LpProblem, options: SolverOptions) -> SolveInfo:
     objective = _user_objective(problem) if status in ("optimal", "feasible") else None
     bound = _cbc_bound(problem, summary, status, objective)
     verdict = f"CBC: {summary.result or pulp.LpStatus.get(problem.status, 'unknown')}"
-    return SolveInfo(
+    info = SolveInfo(
         status=status,
         objective=objective,
         bound=bound,
@@ -366,3 +446,28 @@ def _solve_cbc(problem: pulp.LpProblem, options: SolverOptions) -> SolveInfo:
         solver_version=summary.version,
         message=_describe(verdict, objective, bound),
     )
+    if not asked:
+        return info
+    said = _cbc_start_lines(text)
+    return _with_start_report(info, given, len(problem.variables()), said)
+
+
+def _cbc_start_lines(text: str) -> list[str]:
+    """Lines of a CBC log about the MIP start, e.g. ``MIPStart values read for 62 ...``.
+
+    Parameters
+    ----------
+    text
+        Full CBC log.
+
+    Returns
+    -------
+    list of str
+        The stripped lines that mention the MIP start, without the ``opening mipstart
+        file`` line (which names a temporary file).
+    """
+    return [
+        line.strip()
+        for line in text.splitlines()
+        if _CBC_START.search(line) and _CBC_START_FILE not in line
+    ]
