@@ -22,6 +22,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2
     INFEASIBLE = 3
     SOLVER_FAILURE = 4
+    AUDIT_FAILURE = 5
 
 
 class OutputExistsError(FileExistsError):
