@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,6 +25,7 @@ from allocator.scenario import ResolvedScenario, scenario_json_schema
 
 if TYPE_CHECKING:
     from allocator.results import Results
+    from allocator.rules.recipe import NotModelledRow, RecipeRow
 
 __all__ = ["app", "main"]
 
@@ -111,6 +113,7 @@ def validate(path: ScenarioArg, scenario: ScenarioOpt = None, sets: SetOpt = Non
 def _summary_table(results: Results) -> Table:
     table = Table(title=f"{results.scenario.config.meta.name}: {results.info.status}")
     for column in (
+        "year",
         "stage",
         "children",
         "existing seats",
@@ -119,9 +122,10 @@ def _summary_table(results: Results) -> Table:
         "cost (million CNY)",
         "unmet",
     ):
-        table.add_column(column, justify="left" if column == "stage" else "right")
+        table.add_column(column, justify="left" if column in ("year", "stage") else "right")
     for row in results.summary().to_dict(orient="records"):
         table.add_row(
+            str(row["year"]),
             str(row["stage"]),
             f"{row['children']:,.0f}",
             f"{row['existing_seats']:,}",
@@ -212,6 +216,140 @@ def schema(
         output.write_text(text, encoding="utf-8")
 
 
+class RulesFormat(StrEnum):
+    """Output formats of ``allocator rules``."""
+
+    table = "table"
+    markdown = "markdown"
+    csv = "csv"
+
+
+@app.command()
+def rules(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Scenario YAML file: adds its on/off column.", show_default=False),
+    ] = None,
+    scenario: ScenarioOpt = None,
+    sets: SetOpt = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also list the rules not modelled, with the reason.")
+    ] = False,
+    fmt: Annotated[
+        RulesFormat, typer.Option("--format", "-f", help="table, markdown or csv.")
+    ] = RulesFormat.table,
+) -> None:
+    """Print the build recipe: each rule's kind, document, clause, quote and parameters.
+
+    ``allocator rules --all --format markdown > docs/rules.md`` writes the rule docs.
+    """
+    from allocator.rules import catalogue
+    from allocator.rules.recipe import (
+        load_rule_modules,
+        not_modelled_rows,
+        recipe,
+        switch_note,
+        to_csv,
+        to_markdown,
+    )
+
+    if path is None and (scenario or sets):
+        err.print("[red]--scenario and --set need a scenario file[/]", highlight=False)
+        raise typer.Exit(ExitCode.BAD_INPUT)
+    config = _load(path, scenario, sets).config.rules if path is not None else None
+    for name, problem in load_rule_modules().items():
+        err.print(
+            f"warning: could not import {name} ({problem}); its rules are missing",
+            markup=False,
+            highlight=False,
+        )
+    rows = recipe(config)
+    missing = not_modelled_rows() if show_all else None
+    if fmt is RulesFormat.markdown:
+        sys.stdout.write(to_markdown(rows, missing, switches=config is not None))
+        return
+    if fmt is RulesFormat.csv:
+        sys.stdout.write(to_csv(rows, missing))
+        return
+    out.print(_rules_table(rows, switches=config is not None))
+    if missing is not None:
+        out.print(_not_modelled_table(missing))
+    out.print(
+        f"{len(rows)} of {len(catalogue())} catalogue rules modelled, "
+        f"{len(catalogue()) - len(rows)} not modelled"
+        + ("" if show_all else " (--all lists them with the reason)"),
+        highlight=False,
+    )
+    if config is not None:
+        out.print(f"on/off is the scenario's rules: setting. {switch_note()}", highlight=False)
+
+
+_RULE_COLUMN_WIDTH = {"document": 20, "clause": 16, "quote": 60, "parameters": 36, "reason": 60}
+
+
+def _rules_table(rows: list[RecipeRow], *, switches: bool) -> Table:
+    from rich.text import Text
+
+    from allocator.rules.recipe import short_document
+
+    table = Table(title="Modelled rules")
+    columns = ["ID", "kind", "document", "clause", "quote", "parameters"]
+    for column in [*columns, *(["on/off"] if switches else [])]:
+        table.add_column(column, overflow="fold", max_width=_RULE_COLUMN_WIDTH.get(column))
+    for r in rows:
+        cells = [r.rule_id, r.kind, short_document(r.document), r.clause, r.quote,
+                 ", ".join(r.params), *([r.switch] if switches else [])]
+        table.add_row(*(Text(c) for c in cells))
+    return table
+
+
+def _not_modelled_table(missing: list[NotModelledRow]) -> Table:
+    from rich.text import Text
+
+    from allocator.rules.recipe import short_document
+
+    table = Table(title="Not modelled")
+    for column in ("ID", "catalogue kind", "document", "clause", "quote", "reason"):
+        table.add_column(column, overflow="fold", max_width=_RULE_COLUMN_WIDTH.get(column))
+    for m in missing:
+        cells = [m.rule_id, m.catalogue_kind, short_document(m.document), m.clause, m.quote,
+                 m.reason]
+        table.add_row(*(Text(c) for c in cells))
+    return table
+
+
+@app.command(name="map")
+def map_(
+    results_dir: Annotated[
+        Path, typer.Argument(help="Results directory written by `allocator run`.",
+                             show_default=False)],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f",
+                          help="png (printable A4 map), html (offline map) or gpkg.")] = "png",
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="File to write, or a directory to write "
+                     "map.png / map.html / plan.gpkg into (default: RESULTS_DIR)."),
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="zh or en (default: the scenario's "
+                                 "meta.language, else zh).")] = None,
+) -> None:
+    """Draw a results directory as a PNG or offline HTML map, or export its GeoPackage."""
+    from allocator.map_cli import DEFAULT_NAMES, map_command
+
+    fmt = fmt.lower()
+    if fmt not in DEFAULT_NAMES:
+        err.print(f"[red]--format must be png, html or gpkg[/], not {fmt!r}", highlight=False)
+        raise typer.Exit(ExitCode.BAD_INPUT)
+    try:
+        written = map_command(results_dir, fmt, out=out_path, lang=lang)
+    except (FileNotFoundError, ValueError) as exc:
+        err.print(f"[red]{exc}[/]", highlight=False)
+        raise typer.Exit(ExitCode.BAD_INPUT) from None
+    out.print(f"map: {written}", highlight=False)
+
+
 def _add_bench() -> None:
     from allocator.bench_cli import bench_app
 
@@ -219,6 +357,15 @@ def _add_bench() -> None:
 
 
 _add_bench()
+
+
+def _add_audit() -> None:
+    from allocator.audit_cli import audit_command
+
+    app.command("audit")(audit_command)
+
+
+_add_audit()
 
 
 def main() -> None:
