@@ -8,11 +8,15 @@ zones
     (``kindergarten``, ``primary``, ``junior``, ``senior``: children living in the zone).
 schools
     ``school_id`` (unique), ``stage``, ``classes`` (whole number), optional ``name``,
-    ``county``, ``max_classes`` (land limit), ``ownership`` (public or private).
+    ``county``, ``max_classes`` (most classes the land allows; a school without it is not
+    expanded), ``ownership`` (public or private; default public), ``closable`` (the model
+    may close it when ``planning.allow_closures`` is on; default true).
 candidates
-    ``site_id`` (unique, not shared with a school), ``stage``, optional ``name``, ``county``,
+    ``site_id`` (unique, not shared with a school), ``stage`` (a stage or ``nine_year``:
+    a 九年一贯制 school serving primary and junior pupils), optional ``name``, ``county``,
     ``setting`` (urban or rural: which standard size menu applies; default urban),
-    ``land_area_m2``, ``land_cost_cny``, ``hazard`` (polluted or geohazard parcel, rule D-09).
+    ``land_area_m2``, ``land_cost_cny``, ``hazard`` (polluted or geohazard parcel, rule
+    D-09), ``ownership`` (public or private; default public).
 
 Every layer is returned in EPSG:4326 (WGS-84 lon/lat, converted from its declared datum).
 """
@@ -35,6 +39,7 @@ from gis.io import ColumnSpec, read_layer, read_table
 __all__ = [
     "CANDIDATE_COLUMNS",
     "SCHOOL_COLUMNS",
+    "SITE_STAGES",
     "URBAN_ZONE_TYPES",
     "ZONE_COLUMNS",
     "ZONE_TYPES",
@@ -78,16 +83,20 @@ SCHOOL_COLUMNS = (
     ColumnSpec("county", "text", required=False),
     ColumnSpec("max_classes", "count", required=False, integer=True),
     ColumnSpec("ownership", "choice", required=False, choices=("public", "private")),
+    ColumnSpec("closable", "flag", required=False),
 )
+#: Stage values of candidate sites: a school stage, or a nine-year school (primary + junior).
+SITE_STAGES = (*STAGES, "nine_year")
 CANDIDATE_COLUMNS = (
     ColumnSpec("site_id", "id"),
-    ColumnSpec("stage", "choice", choices=STAGES),
+    ColumnSpec("stage", "choice", choices=SITE_STAGES),
     ColumnSpec("name", "text", required=False),
     ColumnSpec("county", "text", required=False),
     ColumnSpec("setting", "choice", required=False, choices=("urban", "rural")),
     ColumnSpec("land_area_m2", "number", required=False),
     ColumnSpec("land_cost_cny", "count", required=False),
     ColumnSpec("hazard", "flag", required=False),
+    ColumnSpec("ownership", "choice", required=False, choices=("public", "private")),
 )
 
 
@@ -143,11 +152,15 @@ def _standards_problems(resolved: ResolvedScenario, inputs: PlanInputs) -> list[
             ("class_caps", standards.class_caps.get(stage)),
             ("travel_limits_m", standards.travel_limits_m.get(stage)),
         ]
-        if (inputs.candidates["stage"] == stage).any():
-            needed += [
-                ("school_sizes", standards.school_sizes.get(stage)),
-                ("cost_per_seat_cny", standards.cost_per_seat_cny.get(stage)),
-            ]
+        site_stage = inputs.candidates["stage"]
+        nine = stage in ("primary", "junior") and (site_stage == "nine_year").any()
+        schools = inputs.schools[inputs.schools["stage"] == stage]
+        grows = "max_classes" in schools.columns and bool(
+            (schools["max_classes"] > schools["classes"]).any())
+        if (site_stage == stage).any():
+            needed.append(("school_sizes", standards.school_sizes.get(stage)))
+        if (site_stage == stage).any() or nine or grows:
+            needed.append(("cost_per_seat_cny", standards.cost_per_seat_cny.get(stage)))
         for key, value in needed:
             if value is None:
                 problems.append(
@@ -174,6 +187,12 @@ def _standards_problems(resolved: ResolvedScenario, inputs: PlanInputs) -> list[
                     f"column, or a 'population' column and standards.school_age_shares.{stage}",
                 )
             )
+    nine_year = (inputs.candidates["stage"] == "nine_year").any()
+    if nine_year and {"primary", "junior"} <= set(config.planning.stages) \
+            and standards.nine_year_sizes is None:
+        problems.append(Problem(label, "key standards.nine_year_sizes",
+                                "candidate sites of stage nine_year need the standard nine-year "
+                                "sizes; set them in the scenario or its imports"))
     return problems
 
 

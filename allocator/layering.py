@@ -79,7 +79,7 @@ def _rebase_data_paths(data: dict[str, Any], from_dir: Path, to_dir: Path) -> No
     """Make file paths in an imported file relative to the main scenario file.
 
     File paths live at ``data.<layer>.path``, ``demand.births.path``,
-    ``demand.housing.path`` and ``travel.network.path``.
+    ``demand.housing.path``, ``travel.network.path`` and ``rotation.data.<table>.path``.
     """
     refs: list[Any] = []
     if isinstance(data.get("data"), dict):
@@ -88,6 +88,9 @@ def _rebase_data_paths(data: dict[str, Any], from_dir: Path, to_dir: Path) -> No
         refs.extend(data["demand"].get(key) for key in ("births", "housing"))
     if isinstance(data.get("travel"), dict):
         refs.append(data["travel"].get("network"))
+    rotation = data.get("rotation")
+    if isinstance(rotation, dict) and isinstance(rotation.get("data"), dict):
+        refs.extend(rotation["data"].values())
     for ref in refs:
         if isinstance(ref, dict) and isinstance(ref.get("path"), str):
             absolute = (from_dir / ref["path"]).resolve()

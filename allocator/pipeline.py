@@ -4,12 +4,14 @@ The steps, each timed:
 
 1. ``inputs``: read and validate the data layers (:mod:`allocator.inputs`);
 2. ``demand``: the forecast by zone, stage, year and variant (:mod:`gis.demand`), and
-   the design year's demand the siting model plans for;
-3. ``travel``: zone-school pairs within the stage's travel limit, in a metric CRS
-   (:mod:`allocator.travel`), existing seats, and the candidate sites' size options
-   after the exclusions (:mod:`allocator.candidates`);
-4. ``siting``: the capacitated siting MIP (:mod:`allocator.siting`);
-5. ``tables``: tidy tables and map layers (:mod:`allocator.tables`).
+   the demand of every period year of the chosen variant (:mod:`allocator.plan_inputs`);
+3. ``travel``: optional zone aggregation (``travel.aggregate_zones_m``,
+   :mod:`gis.aggregate`), zone-school pairs within the stage's travel limit in a metric
+   CRS (:mod:`allocator.travel`), the candidate sites' size options after the exclusions
+   (:mod:`allocator.candidates`), the model input and the pre-solve notes;
+4. ``siting``: the multi-period, multi-stage siting model (:mod:`allocator.plan`);
+5. ``tables``: results split back to the zones if they were aggregated, tidy tables and
+   map layers (:mod:`allocator.tables`).
 """
 
 from __future__ import annotations
@@ -18,25 +20,28 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import pyproj
 from geopandas import GeoDataFrame
 
-from allocator.candidates import excluded_sites, site_options
+from allocator.candidates import excluded_sites, site_options, with_expanded_sites
 from allocator.errors import InputError, Problem
 from allocator.inputs import PlanInputs, load_inputs
+from allocator.plan import solve_plan
+from allocator.plan.data import PlanInput, PlanResult
+from allocator.plan_inputs import build_plan_input, catchment_pairs, plan_demand
 from allocator.results import Results
-from allocator.rules import Kind, rule
+from allocator.rotation_pipeline import plan_rotation
 from allocator.scenario import STAGES, ResolvedScenario, Scenario
-from allocator.siting import SitingInput, SitingWeights, solve_siting
 from allocator.solvers import SolverOptions
 from allocator.tables import build_layers, build_tables
 from allocator.travel import load_network, travel_pairs
 from gis.crs import metric_crs
 from gis.demand import Variant, forecast_demand
 
-__all__ = ["run"]
+__all__ = ["Prepared", "demand_forecast", "prepare", "presolve_notes", "run", "split_to_zones"]
 
 log = logging.getLogger(__name__)
 
@@ -81,16 +86,6 @@ def demand_forecast(config: Scenario, inputs: PlanInputs) -> pd.DataFrame:
         housing=inputs.housing, variants=variants)
 
 
-def design_demand(config: Scenario, forecast: pd.DataFrame) -> pd.DataFrame:
-    """The demand the siting model plans for: the design year of the chosen variant.
-
-    Returns ``zone_id, stage, year, children`` (persons).
-    """
-    chosen = forecast[(forecast["year"] == config.planning.siting_year)
-                      & (forecast["variant"] == config.demand.variant)]
-    return chosen[["zone_id", "stage", "year", "children"]].reset_index(drop=True)
-
-
 def choose_metric_crs(resolved: ResolvedScenario, zones: GeoDataFrame) -> pyproj.CRS:
     """The projected CRS used for every distance.
 
@@ -120,47 +115,200 @@ def choose_metric_crs(resolved: ResolvedScenario, zones: GeoDataFrame) -> pyproj
     return crs
 
 
-@rule("D-13", kind=Kind.HARD, family="seats", params=("standards.class_caps",))
-def existing_seats(config: Scenario, schools: pd.DataFrame) -> pd.DataFrame:
-    """Seats of existing schools of the planned stages: ``seats = classes x class cap``.
+@dataclass(frozen=True)
+class _Room:
+    """Seats of a stage in a period year (persons, at that year's class cap)."""
 
-    Returns ``school_id, stage, seats``.
+    stage: str
+    year: int
+    need: float
+    seats: float
+    room: float
+    largest: float
+
+
+def _room_by_period(plan: PlanInput) -> list[_Room]:
+    """Per period and stage: demand, existing seats, expansion room, sites' largest options."""
+    caps = {(str(g), int(t)): float(c) for g, t, c in
+            plan.caps[["stage", "year", "cap"]].itertuples(index=False, name=None)}
+    existing = plan.existing
+    room = (existing["max_classes"] - existing["classes"]).clip(lower=0).fillna(0)
+    need = plan.demand.groupby(["stage", "year"])["children"].sum()
+    rows = []
+    for key, children in need.items():
+        stage, year = str(key[0]), int(key[1])  # type: ignore[index]
+        cap = caps.get((stage, year), 0.0)
+        mine = existing["stage"] == stage
+        largest = plan.options[plan.options["stage"] == stage].groupby("site_id")["classes"].max()
+        rows.append(_Room(stage, year, float(children),
+                          float(existing.loc[mine, "classes"].sum()) * cap,
+                          float(room[mine].sum()) * cap, float(largest.sum()) * cap))
+    return sorted(rows, key=lambda r: (r.year, r.stage))
+
+
+def presolve_notes(plan: PlanInput) -> list[str]:
+    """Quick checks that quote numbers before solving (they never stop the run).
+
+    Per period and stage: demand above existing seats + expansion room + every candidate
+    site's largest option (children certain to have no seat); zones with children and no
+    school or site within the travel limit; D-06 counts above the sites on offer; seat
+    targets above what every site and expansion together could add.
     """
-    planned = schools[schools["stage"].isin(config.planning.stages)]
-    caps = {s: config.standards.class_caps.get(s) for s in config.planning.stages}
-    return pd.DataFrame({
-        "school_id": planned["school_id"].astype(str),
-        "stage": planned["stage"].astype(str),
-        "seats": planned["classes"].astype(float) * planned["stage"].map(caps).astype(float),
-    }).reset_index(drop=True)
-
-
-def presolve_notes(
-    demand: pd.DataFrame, existing: pd.DataFrame, options: pd.DataFrame, pairs: pd.DataFrame
-) -> list[str]:
-    """Quick checks that quote numbers before solving (they never stop the run)."""
     notes = []
-    for stage, group in demand.groupby("stage", sort=False):
-        need = group["children"].sum()
-        seats = existing.loc[existing["stage"] == stage, "seats"].sum()
-        largest = options[options["stage"] == stage].groupby("site_id")["seats"].max().sum()
-        if need > seats + largest:
+    table = _room_by_period(plan)
+    for row in table:
+        most = row.seats + row.room + row.largest
+        if row.need > most + 0.5:
+            room = f" + expansion room {row.room:,.0f}" if row.room else ""
             notes.append(
-                f"{stage}: demand {need:,.0f} > existing seats {seats:,.0f} + "
-                f"largest size of every candidate site {largest:,.0f}: "
-                f"at least {need - seats - largest:,.0f} children will have no seat"
-            )
-        reached = set(pairs.loc[pairs["stage"] == stage, "zone_id"])
+                f"{row.year} {row.stage}: demand {row.need:,.0f} > existing seats "
+                f"{row.seats:,.0f}{room} + every candidate's largest option "
+                f"{row.largest:,.0f}: at least {row.need - most:,.0f} children will have no seat")
+    demand = plan.demand.groupby(["zone_id", "stage"])["children"].sum().reset_index()
+    for stage, group in demand.groupby("stage", sort=True):
+        reached = set(plan.pairs.loc[plan.pairs["stage"] == stage, "zone_id"])
         stranded = group[(group["children"] > 0) & ~group["zone_id"].isin(reached)]
         if not stranded.empty:
             ids = ", ".join(stranded["zone_id"].head(5))
             more = f" and {len(stranded) - 5} more" if len(stranded) > 5 else ""
             notes.append(
                 f"{stage}: {len(stranded)} zone(s) have no school or site within the "
-                f"travel limit ({ids}{more}); their "
-                f"{stranded['children'].sum():,.0f} children will have no seat"
-            )
+                f"travel limit ({ids}{more}); their children will have no seat in any period")
+    for target in plan.rules.count_targets:
+        offered = plan.options.loc[plan.options["stage"] == target.stage, "site_id"].nunique()
+        if target.sense != "at_most" and target.count > offered:
+            notes.append(
+                f"{target.rule_id} {target.stage} {target.year}: {target.count} new schools "
+                f"asked ({target.sense}) but only {offered} candidate site(s) offer a "
+                f"{target.stage} option")
+    for seat in plan.rules.seat_targets:
+        most = sum(r.room + r.largest for r in table
+                   if r.stage in seat.stages and r.year == seat.year)
+        if seat.min_seats > most + 0.5:
+            notes.append(
+                f"{seat.rule_id} {seat.year} ({', '.join(seat.stages)}): {seat.min_seats:,.0f} "
+                f"new seats asked, but every candidate site at its largest option and every "
+                f"expansion together add at most {most:,.0f} "
+                f"({seat.min_seats - most:,.0f} short)")
     return notes
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """Everything a run needs before the solver: data, model input and notes.
+
+    Attributes
+    ----------
+    inputs
+        The data layers (original zones).
+    forecast
+        The forecast of every zone, stage, year and variant.
+    crs
+        The metric CRS of every distance.
+    options, excluded
+        Size options of the candidate sites; excluded sites with their reasons.
+    plan
+        The model input (on aggregated zones when ``travel.aggregate_zones_m`` is set).
+    membership
+        ``zone_id, agg_id, weight`` when zones were aggregated, else ``None``.
+    notes
+        Pre-solve findings and set-up remarks.
+    """
+
+    inputs: PlanInputs
+    forecast: pd.DataFrame
+    crs: pyproj.CRS
+    options: pd.DataFrame
+    excluded: pd.DataFrame
+    plan: PlanInput
+    membership: pd.DataFrame | None
+    notes: tuple[str, ...]
+
+
+def _aggregate(config: Scenario, inputs: PlanInputs, crs: pyproj.CRS,
+               demand: pd.DataFrame) -> tuple[PlanInputs, pd.DataFrame, pd.DataFrame, str]:
+    """Zones merged into cells (``travel.aggregate_zones_m``) and their summed demand."""
+    from gis.aggregate import aggregate_zones
+
+    cell_m = config.travel.aggregate_zones_m
+    assert cell_m is not None
+    cells, membership = aggregate_zones(inputs.zones, cell_m=cell_m, crs=crs)
+    members = membership[["zone_id", "agg_id"]].astype(str).drop_duplicates("zone_id")
+    summed = (demand.merge(members, on="zone_id")
+              .groupby(["agg_id", "stage", "year"], as_index=False)[["children", "migrant"]]
+              .sum().rename(columns={"agg_id": "zone_id"}))
+    summed = summed.sort_values(["year", "stage", "zone_id"]).reset_index(drop=True)
+    note = (f"zones aggregated: {inputs.zones['zone_id'].nunique()} zones into {len(cells)} "
+            f"cells of {cell_m:,.0f} m (travel.aggregate_zones_m); travel distances are from "
+            "the cells' points, and assignments and unmet children are split back to the "
+            "zones in proportion to their demand")
+    return replace(inputs, zones=cells), summed, membership, note
+
+
+def prepare(resolved: ResolvedScenario, timer: _Timer | None = None) -> Prepared:
+    """Steps ``inputs``, ``demand`` and ``travel`` of a run: everything up to the solver.
+
+    Raises
+    ------
+    InputError
+        If the data layers or the scenario's standards are unusable.
+    """
+    config = resolved.config
+    timer = timer or _Timer(None)
+    with timer.step("inputs"):
+        inputs = load_inputs(resolved)
+    with timer.step("demand"):
+        forecast = demand_forecast(config, inputs)
+        demand = plan_demand(config, forecast)
+    with timer.step("travel"):
+        crs = choose_metric_crs(resolved, inputs.zones)
+        notes: list[str] = []
+        membership = None
+        solve_on = inputs
+        if config.travel.aggregate_zones_m is not None:
+            solve_on, demand, membership, note = _aggregate(config, inputs, crs, demand)
+            notes.append(note)
+        network = load_network(resolved, crs)
+        pairs = travel_pairs(config, with_expanded_sites(solve_on), crs, demand,
+                             network=network)
+        excluded = excluded_sites(config, inputs, crs)
+        options = site_options(config, inputs.candidates, excluded)
+        catchment = catchment_pairs(config, inputs, crs, options)
+        plan = build_plan_input(config, inputs, demand=demand, pairs=pairs, options=options,
+                                catchment=catchment)
+        findings = presolve_notes(plan)
+        for note in findings:
+            log.warning("%s", note)
+        notes += findings
+    return Prepared(inputs, forecast, crs, options, excluded, plan, membership, tuple(notes))
+
+
+def split_to_zones(result: PlanResult, membership: pd.DataFrame,
+                   demand: pd.DataFrame) -> PlanResult:
+    """A result on aggregated zones with assignments and unmet split back to the zones.
+
+    A cell's assigned and unmet children of a stage and year are shared among its member
+    zones in proportion to the members' demand of that stage and year (so each zone keeps
+    its own children: ``assigned + unmet = children``); distances stay the cell's.
+    """
+    from gis.aggregate import disaggregate
+
+    shares = _member_shares(membership, demand)
+    flows = disaggregate(result.assignments.rename(columns={"zone_id": "agg_id"}), shares,
+                         value_columns=["children"], stage_column="stage")
+    unmet = disaggregate(result.unmet.rename(columns={"zone_id": "agg_id"}), shares,
+                         value_columns=["children", "unmet"], stage_column="stage")
+    return replace(result, assignments=flows, unmet=unmet)
+
+
+def _member_shares(membership: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
+    """``zone_id, agg_id, stage, year, weight``: each member's share of its cell's demand."""
+    members = membership[["zone_id", "agg_id"]].astype(str).drop_duplicates("zone_id")
+    rows = demand.merge(members, on="zone_id")
+    total = rows.groupby(["agg_id", "stage", "year"])["children"].transform("sum")
+    count = rows.groupby(["agg_id", "stage", "year"])["children"].transform("size")
+    rows["weight"] = (rows["children"] / total).where(total > 0, 1.0 / count)
+    return rows[["zone_id", "agg_id", "stage", "year", "weight"]]
 
 
 def run(resolved: ResolvedScenario, *, on_step: StepCallback | None = None) -> Results:
@@ -186,59 +334,41 @@ def run(resolved: ResolvedScenario, *, on_step: StepCallback | None = None) -> R
     """
     config = resolved.config
     timer = _Timer(on_step)
-    with timer.step("inputs"):
-        inputs = load_inputs(resolved)
-    with timer.step("demand"):
-        forecast = demand_forecast(config, inputs)
-        demand = design_demand(config, forecast)
-    with timer.step("travel"):
-        crs = choose_metric_crs(resolved, inputs.zones)
-        network = load_network(resolved, crs)
-        pairs = travel_pairs(config, inputs, crs, demand, network=network)
-        existing = existing_seats(config, inputs.schools)
-        excluded = excluded_sites(config, inputs, crs)
-        options = site_options(config, inputs.candidates, excluded)
-        usable = set(existing["school_id"]) | set(options["site_id"])
-        pairs = pairs[pairs["school_id"].isin(usable)].reset_index(drop=True)
-        notes = presolve_notes(demand, existing, options, pairs)
-        for note in notes:
-            log.warning("%s", note)
+    ready = prepare(resolved, timer)
     with timer.step("siting"):
-        weights = SitingWeights(
-            unmet_penalty=config.objective.unmet_penalty,
-            cost_weight=config.objective.cost_weight,
-            travel_weight=config.objective.travel_weight,
-        )
-        siting = solve_siting(
-            SitingInput(
-                demand=demand[["zone_id", "stage", "children"]],
-                existing=existing,
-                options=options,
-                pairs=pairs,
-                weights=weights,
-                budget_cny=config.planning.budget_cny,
-                lexicographic=config.objective.mode == "lexicographic",
-            ),
-            SolverOptions(
-                backend=config.solver.backend,
-                time_limit_s=config.solver.time_limit_s,
-                mip_gap=config.solver.mip_gap,
-                threads=config.solver.threads,
-                seed=config.meta.seed,
-            ),
-        )
+        plan = replace(ready.plan, warm_start=config.solver.warm_start)
+        result = solve_plan(plan, SolverOptions(
+            backend=config.solver.backend,
+            time_limit_s=config.solver.time_limit_s,
+            mip_gap=config.solver.mip_gap,
+            threads=config.solver.threads,
+            seed=config.meta.seed,
+        ))
     with timer.step("tables"):
-        tables = build_tables(config, inputs, forecast, siting, options, excluded)
-        layers = build_layers(inputs, tables)
+        if ready.membership is not None:
+            result = split_to_zones(result, ready.membership,
+                                    plan_demand(config, ready.forecast))
+        tables = build_tables(config, ready.inputs, ready.forecast, ready.plan, result,
+                              ready.options, ready.excluded)
+        layers = build_layers(ready.inputs, tables)
+    rotation = None
+    if config.rotation is not None:
+        with timer.step("rotation"):
+            enrolment = result.capacity.loc[:, ["school_id", "stage", "year", "enrolled",
+                                                "classes"]]
+            rotation = plan_rotation(resolved, ready.inputs.schools, enrolment, crs=ready.crs)
+            tables = {**tables, **rotation.tables}
     return Results(
         scenario=resolved,
-        info=siting.info,
-        phases=siting.phases,
-        terms=dict(siting.terms),
+        info=result.info,
+        phases=result.phases,
+        terms=dict(result.terms),
         tables=tables,
         layers=layers,
-        metric_crs=crs.to_string(),
+        metric_crs=ready.crs.to_string(),
         timings=timer.seconds,
-        inputs=inputs.files,
-        notes=tuple(notes),
+        inputs={**ready.inputs.files, **(rotation.files if rotation else {})},
+        notes=(*ready.notes, *(rotation.notes if rotation else ())),
+        periods=ready.plan.periods,
+        rotation=rotation.summary if rotation else None,
     )

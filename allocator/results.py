@@ -12,7 +12,8 @@ Contents (the contract that users' scripts and later commands rely on):
     objective, bound, gap, CRSs, summary numbers and the list of files.
 ``scenario.resolved.yaml``
     The scenario after imports, overrides and ``--set``.
-``demand.csv``, ``schools.csv``, ``assignments.csv``, ``sites.csv``
+``demand.csv``, ``schools.csv``, ``assignments.csv``, ``sites.csv``, ``expansions.csv``,
+``spend.csv``, ``plan_rules.csv``
     Tidy tables (see :mod:`allocator.tables`), UTF-8, sorted, rounded for stable diffs.
 ``plan.gpkg``
     Layers ``zones``, ``schools``, ``new_sites``, ``assignments``, ``counties`` in
@@ -39,6 +40,7 @@ import pandas as pd
 import pyogrio
 import yaml
 
+from allocator.audit import audit_tables
 from allocator.errors import ExitCode, OutputExistsError
 from allocator.scenario import ResolvedScenario
 from allocator.solvers import SolveInfo
@@ -48,9 +50,11 @@ __all__ = ["MANIFEST", "TABLES", "Results", "ResultsDir", "read_results_dir"]
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-TABLES = ("demand", "schools", "assignments", "sites")
+TABLES = ("demand", "schools", "assignments", "sites", "expansions", "spend", "plan_rules",
+          "rotations", "staffing")
 GPKG = "plan.gpkg"
 RESOLVED = "scenario.resolved.yaml"
+AUDIT = "audit.csv"
 OUTPUT_CRS = "EPSG:4326"
 # GeoPackage stores a "last change" timestamp; fixing it keeps the file byte-identical.
 FIXED_GPKG_TIMESTAMP = "2000-01-01T00:00:00.000Z"
@@ -103,10 +107,17 @@ class Results:
     phases
         Solver reports of each phase (two in lexicographic mode).
     terms
-        Achieved objective terms: ``unmet_children``, ``capital_cost_cny``,
-        ``travel_child_m``.
+        Achieved objective terms: ``unmet_children`` (child-periods),
+        ``capital_cost_cny``, ``travel_child_m`` (summed over periods), ``max_unmet_share``,
+        ``elastic_slack``.
     notes
-        Pre-solve findings that quote numbers.
+        Pre-solve findings that quote numbers, and remarks on how the run was set up
+        (e.g. zone aggregation).
+    periods
+        The milestone years planned.
+    rotation
+        Summary of the teacher rotation step (status, bound, gap, rule shares by year),
+        or ``None`` when the scenario has no ``rotation:`` section.
     """
 
     scenario: ResolvedScenario
@@ -119,6 +130,8 @@ class Results:
     terms: Mapping[str, float] = field(default_factory=dict)
     inputs: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    periods: tuple[int, ...] = ()
+    rotation: Mapping[str, Any] | None = None
 
     @property
     def exit_code(self) -> ExitCode:
@@ -137,26 +150,44 @@ class Results:
         return digest.hexdigest()
 
     def summary(self) -> pd.DataFrame:
-        """Per stage: children, existing and new seats, unmet children, new sites and cost."""
+        """Per period year and stage: children, seats, new sites, capital and unmet children.
+
+        Columns: ``year, stage, children``; ``existing_seats`` (seats of existing schools
+        that year, expansions included), ``expanded_seats`` (the part added by expansion
+        modules finished by that year), ``new_sites`` and ``new_seats`` (sites opened by
+        that year and their seats), ``cost_cny`` (capital spent in that period on the
+        stage), ``unmet``.
+        """
         table = self.tables["demand"]
-        demand = table[table["unmet"].notna()].groupby("stage", sort=False)
+        planned = table[table["unmet"].notna()]
         schools = self.tables["schools"]
+        expansions = self.tables.get("expansions")
         rows = []
-        for stage, group in demand:
-            old = schools[(schools["stage"] == stage) & (schools["kind"] == "existing")]
-            new = schools[(schools["stage"] == stage) & (schools["kind"] == "new")]
+        for (when, stage), group in planned.groupby(["year", "stage"], sort=True):
+            year = int(str(when))
+            here = schools[(schools["stage"] == stage) & (schools["year"] == year)]
+            new = here[here["kind"] == "new"]
+            added = 0
+            if expansions is not None and not expansions.empty:
+                done = expansions[(expansions["stage"] == stage) & (expansions["year"] <= year)]
+                cap = here["class_cap"].iloc[0] if not here.empty else 0
+                added = int(done["classes_added"].sum() * cap)
             rows.append(
                 {
+                    "year": year,
                     "stage": stage,
                     "children": round(group["children"].sum(), 3),
-                    "existing_seats": int(old["seats"].sum()),
-                    "new_sites": len(new),
+                    "existing_seats": int(here.loc[here["kind"] != "new", "seats"].sum()),
+                    "expanded_seats": added,
+                    "new_sites": int(new["school_id"].nunique()),
                     "new_seats": int(new["seats"].sum()),
-                    "cost_cny": round(float(new["cost_cny"].sum()), 2),
+                    "cost_cny": round(float(here["cost_cny"].sum()), 2),
                     "unmet": round(group["unmet"].sum(), 3),
                 }
             )
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=["year", "stage", "children", "existing_seats",
+                                           "expanded_seats", "new_sites", "new_seats",
+                                           "cost_cny", "unmet"])
 
     def manifest(self) -> dict[str, Any]:
         """The ``manifest.json`` content."""
@@ -182,6 +213,7 @@ class Results:
             "bound": info.bound,
             "gap": info.gap,
             "objective_mode": config.objective.mode,
+            "periods": list(self.periods),
             "objective_terms": {k: round(v, 3) for k, v in self.terms.items()},
             "phases": [
                 {"status": p.status, "objective": p.objective, "bound": p.bound, "gap": p.gap,
@@ -209,15 +241,21 @@ class Results:
             "timings_s": dict(self.timings),
             "notes": list(self.notes),
             "summary": self.summary().to_dict(orient="records"),
+            "rotation": self.rotation,
             "versions": _versions(),
-            "files": [MANIFEST, RESOLVED, *(f"{t}.csv" for t in TABLES), GPKG],
+            "files": [MANIFEST, RESOLVED, *(f"{t}.csv" for t in TABLES if t in self.tables),
+                      AUDIT, GPKG],
         }
 
     def _write_into(self, folder: Path) -> None:
         text = yaml.safe_dump(self.scenario.to_dict(), sort_keys=False, allow_unicode=True)
         (folder / RESOLVED).write_text(text, encoding="utf-8")
         for name in TABLES:
-            self.tables[name].to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+            if name in self.tables:
+                self.tables[name].to_csv(folder / f"{name}.csv", index=False,
+                                         lineterminator="\n")
+        audit = audit_tables(self.tables, self.scenario)
+        audit.to_csv(folder / AUDIT, index=False, lineterminator="\n")
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_GPKG_TIMESTAMP})
         for name, layer in self.layers.items():
             layer.to_file(folder / GPKG, layer=name, driver="GPKG")
@@ -283,6 +321,9 @@ class ResultsDir:
 def read_results_dir(path: str | Path) -> ResultsDir:
     """Read a results directory written by :meth:`Results.to_dir`.
 
+    Every table of :data:`TABLES` that the directory holds is read (directories written
+    before ``expansions``, ``spend`` and ``plan_rules`` existed have only the first four).
+
     Raises
     ------
     FileNotFoundError
@@ -290,10 +331,10 @@ def read_results_dir(path: str | Path) -> ResultsDir:
     """
     folder = Path(path)
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    ids = {"zone_id": str, "school_id": str, "site_id": str, "option_id": str, "scope": str}
     tables = {
-        name: pd.read_csv(
-            folder / f"{name}.csv", dtype={"zone_id": str, "school_id": str, "site_id": str}
-        )
+        name: pd.read_csv(folder / f"{name}.csv", dtype=ids, keep_default_na=True)
         for name in TABLES
+        if (folder / f"{name}.csv").exists()
     }
     return ResultsDir(folder, manifest, tables)

@@ -16,13 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from allocator.rotation_config import RotationConfig
+from allocator.rules.config import RulesConfig
 
 __all__ = [
     "STAGES",
     "ZONE_TYPES",
+    "CountTargetConfig",
     "DataLayers",
     "DemandConfig",
+    "ExpansionStandard",
     "LayerRef",
     "Meta",
     "ObjectiveConfig",
@@ -30,6 +35,7 @@ __all__ = [
     "Planning",
     "ResolvedScenario",
     "Scenario",
+    "SeatTargetConfig",
     "SolverConfig",
     "Stage",
     "Standards",
@@ -47,6 +53,8 @@ ZoneType = Literal["urban_core", "new_district", "town", "rural", "industrial"]
 ZONE_TYPES: tuple[ZoneType, ...] = ("urban_core", "new_district", "town", "rural", "industrial")
 
 PositiveInt = Annotated[int, Field(gt=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+Year = Annotated[int, Field(ge=2000, le=2100)]
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(gt=0, lt=1)]
@@ -91,6 +99,17 @@ class Meta(StrictModel):
     language: Literal["zh", "en"] = "en"
 
 
+class ExpansionStandard(StrictModel):
+    """How an existing school grows: whole class modules up to its land limit."""
+
+    module_classes: PositiveInt = Field(
+        6, description="Classes added by one expansion module (6: one class per grade of a "
+        "primary school).")
+    cost_per_seat_factor: Annotated[float, Field(gt=0, le=5)] = Field(
+        0.8, description="Expansion cost per seat as a share of the new-build "
+        "cost_per_seat_cny of the stage (no land to buy).")
+
+
 class Standards(StrictModel):
     """National or local standards used as default parameters.
 
@@ -122,6 +141,60 @@ class Standards(StrictModel):
         default_factory=PerStage,
         description="Longest allowed home-to-school travel distance, metres (rule D-07).",
     )
+    class_caps_by_year: PerStage[dict[Year, PositiveInt]] = Field(
+        default_factory=PerStage,
+        description="Lower class caps from a year on: {stage: {year: cap}}; from that year "
+        "the stage's cap is this (rule Z-18: caps may fall over time, never rise; the "
+        "class_caps of rule D-13 hold before the first year).")
+    max_school_classes: PerStage[PositiveInt] = Field(
+        default_factory=PerStage,
+        description="Largest school of a stage in classes (rule N-05 size limit): larger "
+        "size options are dropped and no school grows beyond it.")
+    nine_year_sizes: PerSetting[list[PositiveInt]] | None = Field(
+        None,
+        description="Standard nine-year school sizes in classes (建标〔2002〕102号: 18, 27, 36, "
+        "45); two thirds primary, one third junior classes. Used for candidate sites of "
+        "stage nine_year.")
+    expansion: ExpansionStandard = Field(
+        default_factory=lambda: ExpansionStandard(),
+        description="How existing schools grow: class modules and their cost.")
+
+    @model_validator(mode="after")
+    def _caps_fall(self) -> Standards:
+        for stage in STAGES:
+            by_year = self.class_caps_by_year.get(stage) or {}
+            base = self.class_caps.get(stage)
+            previous: tuple[int, int] | None = (None if base is None else (0, base))
+            for year in sorted(by_year):
+                cap = by_year[year]
+                if previous is not None and cap > previous[1]:
+                    since = "the base cap (class_caps)" if previous[0] == 0 else str(previous[0])
+                    raise ValueError(
+                        f"standards.class_caps_by_year.{stage}: the cap {cap} from {year} is "
+                        f"above {previous[1]} of {since}; caps may fall over time but never "
+                        "rise (rule Z-18)")
+                previous = (year, cap)
+        if self.nine_year_sizes is not None:
+            for setting in ("urban", "rural"):
+                sizes: list[int] = getattr(self.nine_year_sizes, setting)
+                odd = [size for size in sizes if size % 3]
+                if odd:
+                    raise ValueError(
+                        f"standards.nine_year_sizes.{setting}: {odd} cannot be split two "
+                        "thirds primary, one third junior; use multiples of 3 (18, 27, 36, 45)")
+        return self
+
+    def cap_in(self, stage: Stage, year: int) -> int | None:
+        """Class cap of ``stage`` in ``year`` (pupils per class).
+
+        The latest ``class_caps_by_year`` entry at or before ``year``, else ``class_caps``;
+        ``None`` if neither is set.
+        """
+        by_year = self.class_caps_by_year.get(stage) or {}
+        earlier = [y for y in by_year if y <= year]
+        if earlier:
+            return by_year[max(earlier)]
+        return self.class_caps.get(stage)
 
 
 class LayerRef(StrictModel):
@@ -148,12 +221,62 @@ class DataLayers(StrictModel):
         "excluded (rule D-09).")
 
 
+Sense = Literal["exact", "at_least", "at_most"]
+SEAT_TARGET_RULES = ("J-04", "G-03", "N-03")
+COUNT_TARGET_RULES = ("D-06",)
+
+
+def _check_rule_id(rule_id: str, allowed: tuple[str, ...]) -> str:
+    """``rule_id`` if it is a catalogue rule among ``allowed``, else a ValueError."""
+    from allocator.rules import catalogue  # the catalogue is package data, read once
+
+    if rule_id not in catalogue():
+        raise ValueError(f"{rule_id!r} is not a rule ID of the catalogue; expected one of "
+                         f"{', '.join(allowed)}")
+    if rule_id not in allowed:
+        raise ValueError(f"rule {rule_id} is not a target of this kind; expected one of "
+                         f"{', '.join(allowed)}")
+    return rule_id
+
+
+class SeatTargetConfig(StrictModel):
+    """Cumulative new public seats by a year (rules J-04, G-03, N-03)."""
+
+    rule: str = Field(description="Catalogue ID of the target: J-04, G-03 or N-03.")
+    stages: list[Stage] = Field(min_length=1, description="Stages the target covers.")
+    year: Year = Field(description="Target year; one of planning.periods.")
+    min_seats: NonNegativeFloat = Field(
+        description="New public seats required by that year (persons), counted at that "
+        "year's class caps: opened sites plus expansion modules.")
+
+    @field_validator("rule")
+    @classmethod
+    def _known_rule(cls, value: str) -> str:
+        return _check_rule_id(value, SEAT_TARGET_RULES)
+
+
+class CountTargetConfig(StrictModel):
+    """Number of new schools of a stage opened by a year (rule D-06)."""
+
+    rule: str = Field(description="Catalogue ID of the target: D-06.")
+    stage: Stage
+    year: Year = Field(description="Count schools opened up to this year; a period year.")
+    count: NonNegativeInt
+    sense: Sense = Field("exact", description="exact, at_least or at_most.")
+
+    @field_validator("rule")
+    @classmethod
+    def _known_rule(cls, value: str) -> str:
+        return _check_rule_id(value, COUNT_TARGET_RULES)
+
+
 class Planning(StrictModel):
     """What is planned: the years, the stages and the money.
 
     The zones' school-age counts are for ``base_year``; demand is forecast for every year
-    in ``years``. The siting model plans seats for ``design_year`` (default: the first of
-    ``years``).
+    in ``years``. The siting model plans the milestone years ``periods`` (default: the
+    ``design_year``, itself by default the first of ``years``): a project of period ``t``
+    is finished by year ``t`` and its seats count from then on.
     """
 
     base_year: int = Field(ge=2000, le=2100, description="Year the zones' counts are for.")
@@ -161,11 +284,36 @@ class Planning(StrictModel):
         default_factory=list,
         description="Forecast years (milestones), each >= base_year; default [base_year].")
     design_year: int | None = Field(
-        None, description="Year the siting model plans seats for; one of years.")
+        None, description="Default single period of the siting model; one of years.")
+    periods: list[Year] = Field(
+        default_factory=list,
+        description="Milestone years the siting model plans, increasing, each a forecast "
+        "year; default [design_year].")
     stages: list[Stage] = Field(min_length=1)
     budget_cny: NonNegativeFloat | None = Field(
-        None, description="Capital budget for new sites, CNY; none means unlimited."
+        None, description="Capital budget of the whole horizon, CNY; none means unlimited."
     )
+    budget_by_year: dict[Year, NonNegativeFloat] = Field(
+        default_factory=dict,
+        description="Capital budget per period year, CNY (rule N-01); a period not listed "
+        "has no budget of its own.")
+    budget_carry_over: bool = Field(
+        False, description="Unspent budget of a period may be spent in later periods.")
+    projects_per_year: dict[Year, NonNegativeInt] = Field(
+        default_factory=dict,
+        description="Projects per period year (rule N-02, e.g. 25 / 37 / 26): an opened "
+        "site counts one, an expanded school one per period it grows.")
+    projects_sense: Sense = Field(
+        "at_most", description="How projects_per_year bounds the count: exact, at_least or "
+        "at_most.")
+    seat_targets: list[SeatTargetConfig] = Field(
+        default_factory=list,
+        description="Cumulative new public seat targets (rules J-04, G-03, N-03).")
+    new_school_counts: list[CountTargetConfig] = Field(
+        default_factory=list, description="New schools per stage by a year (rule D-06).")
+    allow_closures: bool = Field(
+        False, description="Let the model close existing schools (never in a catchment "
+        "where a school opens in the same period, rule D-10).")
 
     @model_validator(mode="after")
     def _consistent(self) -> Planning:
@@ -176,6 +324,38 @@ class Planning(StrictModel):
         if self.design_year is not None and self.design_year not in self.forecast_years:
             raise ValueError(f"design_year {self.design_year} must be one of the years "
                              f"{self.forecast_years}")
+        if self.periods != sorted(set(self.periods)):
+            raise ValueError(f"planning.periods must be increasing without repeats: "
+                             f"{self.periods}")
+        outside = [year for year in self.periods if year not in self.forecast_years]
+        if outside:
+            raise ValueError(f"planning.periods {outside} are not forecast years "
+                             f"(planning.years {self.forecast_years}); add them to years")
+        periods = self.plan_periods
+        keyed: list[tuple[str, list[int]]] = [
+            ("planning.budget_by_year", list(self.budget_by_year)),
+            ("planning.projects_per_year", list(self.projects_per_year)),
+            *((f"planning.seat_targets[{i}].year", [t.year])
+              for i, t in enumerate(self.seat_targets)),
+            *((f"planning.new_school_counts[{i}].year", [t.year])
+              for i, t in enumerate(self.new_school_counts)),
+        ]
+        for key, years in keyed:
+            stray = sorted(year for year in years if year not in periods)
+            if stray:
+                raise ValueError(f"{key}: {stray} not among the periods {list(periods)}; "
+                                 "every year here must be a period year")
+        stages: list[tuple[str, list[Stage]]] = [
+            *((f"planning.seat_targets[{i}].stages", t.stages)
+              for i, t in enumerate(self.seat_targets)),
+            *((f"planning.new_school_counts[{i}].stage", [t.stage])
+              for i, t in enumerate(self.new_school_counts)),
+        ]
+        for key, wanted in stages:
+            unplanned = [stage for stage in wanted if stage not in self.stages]
+            if unplanned:
+                raise ValueError(f"{key}: {unplanned} not among the planned stages "
+                                 f"{self.stages}")
         return self
 
     @property
@@ -185,8 +365,13 @@ class Planning(StrictModel):
 
     @property
     def siting_year(self) -> int:
-        """The year the siting model plans for."""
+        """The single year planned when no periods are given (``design_year`` or the first year)."""
         return self.design_year if self.design_year is not None else self.forecast_years[0]
+
+    @property
+    def plan_periods(self) -> tuple[int, ...]:
+        """The milestone years the siting model plans (``periods``, else ``(siting_year,)``)."""
+        return tuple(self.periods) or (self.siting_year,)
 
 
 class VariantConfig(StrictModel):
@@ -255,6 +440,10 @@ class TravelConfig(StrictModel):
     metric_crs: str = Field(
         "auto", description="'auto' (WGS 84 UTM zone of the data), 'auto_gk3' (CGCS2000 "
         "3-degree Gauss-Kruger zone) or a projected CRS such as EPSG:4549.")
+    aggregate_zones_m: PositiveFloat | None = Field(
+        None, description="Merge zones into square cells of this size (metres) before "
+        "travel and solving, then split results back to the zones; distances are then "
+        "from the cells' points. None: solve on the zones themselves.")
 
 
 class ObjectiveConfig(StrictModel):
@@ -276,18 +465,48 @@ class ObjectiveConfig(StrictModel):
     )
     travel_weight: NonNegativeFloat = Field(
         1e-5,
-        description="Objective units per child-metre of travel distance "
-        "(1e-5: a child-km weighs like 10,000 CNY of capital cost at cost_weight 1e-6).",
+        description="Objective units per child-metre of travel distance, summed over "
+        "periods (1e-5: a child-km weighs like 10,000 CNY of capital cost at cost_weight "
+        "1e-6).",
     )
+    equity_weight: NonNegativeFloat = Field(
+        0.0, description="Objective units per unit of the largest unmet share (unmet / "
+        "demand) over zones, stages and periods; 0 = off.")
+    elastic: bool = Field(
+        False, description="Give every hard rule and target a named, penalised slack instead "
+        "of an infeasible model; the results say which rules give and by how much.")
+    elastic_penalty: PositiveFloat = Field(
+        1e3, description="Objective units per unit of elastic slack (seats, CNY, projects or "
+        "schools) when elastic is on.")
+    elastic_penalty_by_rule: dict[str, PositiveFloat] = Field(
+        default_factory=dict,
+        description="Per-rule elastic penalty by catalogue ID, e.g. {N-01: 0.000001}: a "
+        "budget may give at one unit per million CNY; others use elastic_penalty.")
+
+    @field_validator("elastic_penalty_by_rule")
+    @classmethod
+    def _known_rules(cls, value: dict[str, float]) -> dict[str, float]:
+        from allocator.rules import catalogue
+
+        unknown = sorted(set(value) - set(catalogue()))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)} not rule IDs of the catalogue")
+        return value
 
 
 class SolverConfig(StrictModel):
-    """Solver choice and limits."""
+    """Solver choice and limits.
 
-    backend: Literal["highs", "cbc"] = "highs"
+    ``ortools`` solves the same siting model with SCIP through OR-Tools MathOpt (a
+    cross-check of HiGHS and CBC).
+    """
+
+    backend: Literal["highs", "cbc", "ortools"] = "highs"
     time_limit_s: PositiveFloat | None = 300.0
     mip_gap: Annotated[float, Field(ge=0, lt=1)] = 1e-4
     threads: PositiveInt = 1
+    warm_start: bool = Field(
+        False, description="Start the siting solver from a greedy plan (allocator.plan.greedy).")
 
 
 class Scenario(StrictModel):
@@ -301,6 +520,12 @@ class Scenario(StrictModel):
     travel: TravelConfig = Field(default_factory=TravelConfig)
     objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
+    rules: RulesConfig = Field(
+        default_factory=RulesConfig,
+        description="Rule switches and listed exceptions by catalogue ID (J-10: {active: false}).",
+    )
+    rotation: RotationConfig | None = Field(
+        None, description="Teacher staffing and rotation (allocator.rotation_config).")
 
 
 def scenario_json_schema() -> dict[str, Any]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from allocator.candidates import excluded_sites, site_options
+from allocator.inputs import load_inputs
 from allocator.layering import load_scenario
-from allocator.pipeline import run
+from allocator.pipeline import choose_metric_crs, run
 
 
 def set_land(folder: Path, areas: dict[str, float]) -> None:
@@ -54,3 +56,30 @@ def test_hazard_area_excludes_the_site_inside(tiny_dir: Path) -> None:
         "C1", "reason"]
     assert sites.loc["C2", "status"] == "opened"
     assert results.tables["demand"]["unmet"].sum() == 550  # A's 450 beyond S1, and C's 100
+
+
+def test_nine_year_land_need_counts_both_stages(tiny_dir: Path) -> None:
+    # An 18-class nine-year school = 12 primary + 6 junior classes and needs
+    # 12 x 45 x 20 + 6 x 50 x 25 = 10,800 + 7,500 = 18,300 m²; 27 classes need 27,450 m².
+    zones = tiny_dir / "zones.csv"
+    lines = zones.read_text().splitlines()
+    zones.write_text("\n".join([lines[0] + ",junior"] + [f"{line},50" for line in lines[1:]])
+                     + "\n")
+    path = tiny_dir / "candidates.csv"
+    path.write_text(path.read_text() + "C8,Site 8,nine_year,urban,0,false,120.005,33.000\n"
+                    "C9,Site 9,nine_year,urban,0,false,120.006,33.000\n")
+    set_land(tiny_dir, {"C1": 20_000, "C2": 20_000, "C8": 18_000, "C9": 20_000})
+    resolved = load_scenario(tiny_dir / "scenario.yaml", sets=[
+        "planning.stages=[primary, junior]", "standards.class_caps.junior=50",
+        "standards.cost_per_seat_cny.junior=1000", "standards.land_m2_per_pupil.primary=20",
+        "standards.land_m2_per_pupil.junior=25",
+        "standards.travel_limits_m.junior={urban: 1000, rural: 3000}",
+        "standards.nine_year_sizes={urban: [18, 27], rural: [18]}"])
+    inputs = load_inputs(resolved)
+    crs = choose_metric_crs(resolved, inputs.zones)
+    excluded = excluded_sites(resolved.config, inputs, crs).set_index("site_id")
+    assert list(excluded.index) == ["C8"] and excluded.loc["C8", "rule_id"] == "LAND"
+    assert "18,300" in str(excluded.loc["C8", "reason"])
+    options = site_options(resolved.config, inputs.candidates, excluded.reset_index())
+    assert options.loc[options["site_id"] == "C9", "option_id"].tolist() == ["C9_c18",
+                                                                             "C9_c18"]

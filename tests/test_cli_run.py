@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import allocator.siting
+import allocator.pipeline
 from allocator.cli import app
+from allocator.plan.data import PlanResult
 from allocator.solvers import SolveInfo
 
 runner = CliRunner()
@@ -47,16 +49,33 @@ def test_colliding_overrides_exit_2(tiny_scenario: Path, tmp_path: Path) -> None
     assert "planning.budget_cny" in result.output
 
 
+def empty_result(info: SolveInfo) -> PlanResult:
+    """A PlanResult without a solution: every frame empty with its documented columns."""
+    def empty(columns: str) -> pd.DataFrame:
+        return pd.DataFrame(columns=columns.split(", "))
+
+    return PlanResult(
+        info=info, phases=(info,),
+        opened=empty("site_id, option_id, year, stage, classes, ownership, cost_cny"),
+        expansions=empty("school_id, stage, year, modules, classes_added, cost_cny"),
+        closures=empty("school_id, year"),
+        capacity=empty("school_id, kind, stage, year, classes, cap, seats, enrolled, ownership"),
+        assignments=empty("zone_id, school_id, stage, year, children, distance_m"),
+        unmet=empty("zone_id, stage, year, children, unmet"),
+        spend=empty("year, capital_cny, budget_cny, projects"),
+        rule_report=empty("rule_id, scope, year, stage, lhs, sense, rhs, slack, elastic"))
+
+
 @pytest.mark.parametrize(("status", "code"), [("infeasible", 3), ("no_solution", 4),
                                               ("error", 4)])
 def test_exit_codes_without_solution(tiny_scenario: Path, tmp_path: Path, status: str, code: int,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_solution(problem: object, options: object) -> SolveInfo:
-        return SolveInfo(status=status, objective=None, bound=None, gap=None,  # type: ignore[arg-type]
-                         seconds=0.0, solver="highs", solver_version="test",
-                         message=f"stubbed {status}")
+    def no_solution(plan: object, options: object) -> PlanResult:
+        return empty_result(SolveInfo(
+            status=status, objective=None, bound=None, gap=None,  # type: ignore[arg-type]
+            seconds=0.0, solver="highs", solver_version="test", message=f"stubbed {status}"))
 
-    monkeypatch.setattr(allocator.siting, "solve_pulp", no_solution)
+    monkeypatch.setattr(allocator.pipeline, "solve_plan", no_solution)
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", str(tiny_scenario), "--out", str(out)])
     assert result.exit_code == code, result.output
@@ -64,6 +83,11 @@ def test_exit_codes_without_solution(tiny_scenario: Path, tmp_path: Path, status
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == status and manifest["exit_code"] == code
     assert manifest["objective"] is None
+    # without a solution the schools table still lists today's schools, nothing enrolled
+    schools = pd.read_csv(out / "schools.csv")
+    assert schools[["school_id", "kind", "seats"]].values.tolist() == [["S1", "existing", 450]]
+    assert schools["enrolled"].isna().all()
+    assert pd.read_csv(out / "demand.csv")["unmet"].isna().all()
 
 
 def test_bench_orlib_is_a_subcommand() -> None:

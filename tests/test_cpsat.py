@@ -84,10 +84,10 @@ def test_work_limited_run_is_feasible_with_bound_and_gap() -> None:
 
 
 def test_wall_clock_limited_run_keeps_its_incumbent() -> None:
-    info, _ = solve_cpsat(knapsack(n=600), CpSatOptions(time_limit_s=0.2))
+    info, _ = solve_cpsat(knapsack(n=600), CpSatOptions(time_limit_s=2.0))
     assert info.status in ("feasible", "optimal")
     assert info.objective is not None and info.bound is not None and info.gap is not None
-    assert info.seconds < 5
+    assert info.seconds < 15
 
 
 def test_limit_without_solution_is_no_solution() -> None:

@@ -10,7 +10,7 @@ import pyogrio
 import pytest
 
 from allocator.layering import load_scenario
-from allocator.pipeline import run
+from allocator.pipeline import prepare, run
 from allocator.results import Results
 
 DAFENG = Path(__file__).resolve().parent.parent / "scenarios" / "dafeng" / "scenario.yaml"
@@ -41,21 +41,79 @@ def test_lexicographic_matches_the_weighted_optimum(dafeng: Results) -> None:
 def test_capacity_respects_class_caps(dafeng: Results) -> None:
     schools = dafeng.tables["schools"]
     assert (schools["enrolled"] <= schools["seats"] + 1e-6).all()
+    assert (schools["seats"] == schools["classes"] * schools["class_cap"]).all()
     caps = schools.groupby("stage")["class_cap"].unique().to_dict()
     assert {k: list(v) for k, v in caps.items()} == {"junior": [50], "primary": [45]}
 
 
+def test_d06_opens_two_primary_and_three_junior_schools_by_2025(dafeng: Results) -> None:
+    sites = dafeng.tables["sites"]
+    by_2025 = sites[(sites["status"] == "opened") & (sites["year"] <= 2025)]
+    assert by_2025.groupby("stage")["site_id"].count().to_dict() == {"junior": 3, "primary": 2}
+    rules = dafeng.tables["plan_rules"]
+    d06 = rules[rules["rule_id"] == "D-06"].set_index("stage")
+    assert d06["lhs"].to_dict() == {"primary": 2, "junior": 3}
+    assert set(d06["sense"]) == {"="} and (d06["slack"] == 0).all()
+    # the excluded hazard parcels never open
+    assert set(sites.loc[sites["status"] == "excluded", "reason"].str[:4]) == {"D-09"}
+
+
+def test_output_by_period(dafeng: Results) -> None:
+    assert dafeng.periods == (2025, 2027, 2030)
+    schools = dafeng.tables["schools"]
+    assert sorted(set(schools["year"])) == [2025, 2027, 2030]
+    existing = schools[schools["kind"] != "new"]
+    # every existing school (36 primary, 26 junior) has a row in every period
+    assert existing.groupby("year")["school_id"].nunique().to_dict() == {
+        2025: 62, 2027: 62, 2030: 62}
+    # opening and expansion are irreversible: no school loses classes from one period on
+    classes = schools.pivot_table(index="school_id", columns="year", values="classes")
+    assert (classes.diff(axis=1).fillna(0) >= 0).all().all()
+    # capital by period adds up to the spend table and the objective term
+    spend = dafeng.tables["spend"].set_index("year")["capital_cny"]
+    assert list(spend.index) == [2025, 2027, 2030]
+    by_year = schools.groupby("year")["cost_cny"].sum()
+    assert by_year.round(0).to_dict() == spend.round(0).to_dict()
+    assert spend.sum() == pytest.approx(dafeng.terms["capital_cost_cny"], rel=1e-9)
+    expansions = dafeng.tables["expansions"]
+    if not expansions.empty:
+        grown = schools[schools["kind"] == "expanded"]
+        assert set(expansions["school_id"]) == set(grown["school_id"])
+    summary = dafeng.summary()
+    assert summary[["year", "stage"]].values.tolist() == [
+        [2025, "junior"], [2025, "primary"], [2027, "junior"], [2027, "primary"],
+        [2030, "junior"], [2030, "primary"]]
+    assert summary.loc[summary["year"] == 2025, "new_sites"].tolist() == [3, 2]
+
+
 def test_demand_is_conserved(dafeng: Results) -> None:
     demand = dafeng.tables["demand"]
-    assigned = dafeng.tables["assignments"].groupby(["zone_id", "stage"])["children"].sum()
+    keys = ["zone_id", "stage", "year"]
+    assigned = dafeng.tables["assignments"].groupby(keys)["children"].sum()
     planned_rows = demand[demand["unmet"].notna()]
-    merged = planned_rows.set_index(["zone_id", "stage"]).join(assigned.rename("flow")).fillna(0)
+    merged = planned_rows.set_index(keys).join(assigned.rename("flow")).fillna(0)
     # each table value is rounded to 0.001 child
     assert (merged["children"] - merged["unmet"] - merged["flow"]).abs().max() < 0.01
     base = demand[(demand["year"] == 2024) & (demand["variant"] == "central")]
     assert base["children"].sum() == pytest.approx(48_412 + 23_351)  # the zones' own counts
     planned = demand[demand["unmet"].notna()]
-    assert set(planned["year"]) == {2025} and set(planned["variant"]) == {"central"}
+    assert set(planned["year"]) == {2025, 2027, 2030} and set(planned["variant"]) == {"central"}
+
+
+def test_small_classes_lower_the_caps_from_2027() -> None:
+    results = run(load_scenario(DAFENG, scenario="small_classes"))
+    assert results.info.status == "optimal"
+    schools = results.tables["schools"]
+    caps = schools.groupby(["stage", "year"])["class_cap"].unique()
+    assert {k: list(v) for k, v in caps.items()} == {
+        ("junior", 2025): [50], ("junior", 2027): [45], ("junior", 2030): [45],
+        ("primary", 2025): [45], ("primary", 2027): [40], ("primary", 2030): [40]}
+    assert (schools["seats"] == schools["classes"] * schools["class_cap"]).all()
+    assert (schools["enrolled"] <= schools["seats"] + 1e-6).all()
+    # 2027 primary: 47,365 children > 936 x 40 = 37,440 existing seats + 3,120 expansion
+    # room + 6,720 at the sites' largest options: the pre-solve note says so
+    assert any(n.startswith("2027 primary: demand 47,365 > existing seats 37,440")
+               for n in results.notes)
 
 
 def test_travel_limits_hold(dafeng: Results) -> None:
@@ -77,3 +135,25 @@ def test_results_directory_on_real_boundary(dafeng: Results, tmp_path: Path) -> 
     assert manifest["crs"]["metric"] == "EPSG:32651"
     assert manifest["crs"]["input_datums"]["zones"] == "gcj02"
     assert manifest["scenario"]["inputs"]["zones"]["path"] == "data/zones.csv"
+
+
+def test_unreachable_seat_target_is_infeasible_or_elastic_by_the_shortfall() -> None:
+    target = ["planning.seat_targets=[{rule: N-03, stages: [primary, junior], year: 2030, "
+              "min_seats: 30000}]"]
+    # Most new seats by 2030: expansion room primary 1,014 - 936 = 78 classes x 45 = 3,510
+    # and junior 510 - 414 = 96 classes x 50 = 4,800 (README totals), plus the largest
+    # option of every usable site: 168 primary classes x 45 + 138 junior classes x 50
+    # = 7,560 + 6,900; in all 22,770, so 7,230 short of 30,000.
+    ready = prepare(load_scenario(DAFENG, sets=target))
+    largest = ready.plan.options.groupby(["stage", "site_id"])["classes"].max().groupby(
+        "stage").sum().to_dict()
+    assert largest == {"junior": 138, "primary": 168}
+    assert ready.notes[-1] == (
+        "N-03 2030 (primary, junior): 30,000 new seats asked, but every candidate site at "
+        "its largest option and every expansion together add at most 22,770 (7,230 short)")
+    hard = run(load_scenario(DAFENG, sets=target))
+    assert hard.info.status == "infeasible" and hard.exit_code == 3
+    soft = run(load_scenario(DAFENG, sets=[*target, "objective.elastic=true"]))
+    assert soft.info.status == "optimal"
+    (n03,) = soft.tables["plan_rules"].query("rule_id == 'N-03'").to_dict("records")
+    assert (n03["lhs"], n03["elastic"]) == (22_770, 7_230)

@@ -1,4 +1,4 @@
-"""The Jiangmen skeleton: real county boundaries and populations, forecast and travel pairs."""
+"""Jiangmen: real county boundaries and populations, forecast, travel pairs, the J-04 plan."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 
 from allocator.inputs import PlanInputs, load_inputs
 from allocator.layering import load_scenario
-from allocator.pipeline import choose_metric_crs, demand_forecast
+from allocator.pipeline import choose_metric_crs, demand_forecast, run
+from allocator.results import Results
 from allocator.scenario import ResolvedScenario
 from allocator.travel import travel_pairs
 
@@ -71,3 +72,28 @@ def test_gauss_kruger_zone_on_request(loaded: tuple[ResolvedScenario, PlanInputs
     assert "CGCS2000" in crs.name and "Gauss-Kruger" in crs.name
     named = load_scenario(JIANGMEN, sets=["travel.metric_crs=EPSG:4547"])
     assert choose_metric_crs(named, inputs.zones).to_epsg() == 4547
+
+
+def new_public_seats(results: Results, year: int, stages: set[str]) -> float:
+    """New seats by ``year`` recomputed from the tables: opened sites + expansion modules."""
+    schools = results.tables["schools"]
+    at_year = schools[(schools["year"] == year) & schools["stage"].isin(stages)]
+    new = at_year.loc[(at_year["kind"] == "new") & (at_year["ownership"] == "public"), "seats"]
+    grown = results.tables["expansions"]
+    grown = grown[(grown["year"] <= year) & grown["stage"].isin(stages)]
+    caps = at_year.drop_duplicates("stage").set_index("stage")["class_cap"]
+    added = (grown["classes_added"] * grown["stage"].map(caps)).sum()
+    return float(new.sum() + added)
+
+
+@pytest.mark.slow
+def test_j04_seat_target_is_met_by_2025() -> None:
+    # about a minute: 3 periods, 149 zones, 982 schools, 151 usable sites
+    results = run(load_scenario(JIANGMEN))
+    assert results.info.status == "optimal"
+    assert results.periods == (2025, 2030, 2035)
+    (j04,) = results.tables["plan_rules"].query("rule_id == 'J-04'").to_dict("records")
+    assert j04["sense"] == ">=" and j04["rhs"] == 110_000 and j04["elastic"] == 0
+    seats = new_public_seats(results, 2025, {"kindergarten", "primary", "junior"})
+    assert seats == pytest.approx(j04["lhs"], abs=1e-6)
+    assert seats >= 110_000

@@ -99,3 +99,26 @@ def test_hazard_site_is_excluded(tiny_dir: Path) -> None:
     assert sites.loc["C1", "status"] == "excluded" and sites.loc["C1", "reason"].startswith("D-09")
     # without C1, A can only use S1: C2 at 12 serves B; 450 of A and 100 of C are unmet
     assert results.tables["demand"]["unmet"].sum() == 550
+
+
+def test_zone_aggregation_solves_on_cells_and_splits_back(tiny_scenario: Path) -> None:
+    # 3,000 m cells of UTM 51N: A (x ≈ 219,700 m) and B (x ≈ 220,448 m) share cell 73, C
+    # (x ≈ 238,393 m) is alone in cell 79. The AB cell's point is the children-weighted
+    # centroid, a quarter of the way from A to B (900 : 300), about 120.002°E: S1 is
+    # ≈ 468 m away and C1 ≈ 140 m (both within 500 m), C2 ≈ 840 m (out). AB needs 1,200
+    # seats: S1's 450 + C1 at 18 classes (810) is the only plan; travel puts 810 in C1
+    # and 390 in S1. Split back 3 : 1 (A 900, B 300 of the cell's 1,200).
+    results = run(load_scenario(tiny_scenario, sets=["travel.aggregate_zones_m=3000"]))
+    assert results.info.status == "optimal"
+    new = results.tables["schools"].query("kind == 'new'")
+    assert new[["school_id", "classes", "cost_cny"]].values.tolist() == [["C1", 18, 810_000.0]]
+    assert by_pair(results.tables["assignments"]) == {
+        ("A", "C1"): 607.5, ("A", "S1"): 292.5, ("B", "C1"): 202.5, ("B", "S1"): 97.5}
+    demand = results.tables["demand"].set_index("zone_id")
+    assert demand["assigned"].to_dict() == {"A": 900, "B": 300, "C": 0}
+    assert demand["unmet"].to_dict() == {"A": 0, "B": 0, "C": 100}
+    distances = results.tables["assignments"].groupby("school_id")["distance_m"].unique()
+    assert [len(d) for d in distances] == [1, 1]  # one distance per school: the cell's
+    assert 130 < distances["C1"][0] < 150 and 460 < distances["S1"][0] < 475
+    assert results.notes[0].startswith("zones aggregated: 3 zones into 2 cells of 3,000 m")
+    assert "distances are from the cells' points" in results.notes[0]

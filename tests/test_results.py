@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -41,8 +42,15 @@ def test_contract(tiny_results: Results, tmp_path: Path) -> None:
         "schools.csv",
         "assignments.csv",
         "sites.csv",
+        "expansions.csv",
+        "spend.csv",
+        "plan_rules.csv",
+        "audit.csv",
         "plan.gpkg",
     }
+    audit = pd.read_csv(folder / "audit.csv")
+    assert {"rule_id", "kind", "scope", "required", "actual", "status"} <= set(audit.columns)
+    assert "fail" not in set(audit["status"]) and "pass" in set(audit["status"])
     manifest = json.loads((folder / "manifest.json").read_text())
     for key in ("status", "objective", "bound", "gap", "seed", "timings_s", "versions"):
         assert key in manifest
@@ -52,10 +60,31 @@ def test_contract(tiny_results: Results, tmp_path: Path) -> None:
     assert {"pulp", "highspy", "ortools", "python"} <= set(manifest["versions"])
     assert manifest["crs"]["output"] == "EPSG:4326"
     assert manifest["crs"]["metric"] == "EPSG:32651"
+    assert manifest["periods"] == [2024]
+    assert set(manifest["files"]) == names
+    assert manifest["summary"] == [{
+        "year": 2024, "stage": "primary", "children": 1300.0, "existing_seats": 450,
+        "expanded_seats": 0, "new_sites": 1, "new_seats": 810, "cost_cny": 810000.0,
+        "unmet": 100.0}]
     back = read_results_dir(folder)
+    assert set(back.tables) == {"demand", "schools", "assignments", "sites", "expansions",
+                                "spend", "plan_rules"}
     assert back.tables["assignments"].shape == (3, 6)
     assert list(back.tables["demand"].columns) == [
         "zone_id", "stage", "year", "variant", "children", "migrant", "assigned", "unmet"]
+    # one period: spend in 2024 is C1 at 18 classes, one project, no budget of its own
+    assert back.tables["spend"].values.tolist()[0][:2] == [2024, 810000.0]
+    assert back.tables["expansions"].empty  # S1 gives no max_classes: it cannot grow
+    assert back.tables["sites"].set_index("site_id").loc["C1", "option_id"] == "C1_c18"
+
+
+def test_older_results_directory_without_new_tables(tiny_results: Results,
+                                                    tmp_path: Path) -> None:
+    folder = tiny_results.to_dir(tmp_path / "out")
+    for name in ("expansions", "spend", "plan_rules"):
+        (folder / f"{name}.csv").unlink()
+    back = read_results_dir(folder)
+    assert set(back.tables) == {"demand", "schools", "assignments", "sites"}
 
 
 def test_geopackage_layers_and_crs(tiny_results: Results, tmp_path: Path) -> None:
@@ -70,7 +99,8 @@ def test_geopackage_layers_and_crs(tiny_results: Results, tmp_path: Path) -> Non
     lines = gpd.read_file(folder / "plan.gpkg", layer="assignments")
     assert set(lines.geom_type) == {"LineString"} and len(lines) == 3
     new = gpd.read_file(folder / "plan.gpkg", layer="new_sites")
-    assert new["school_id"].tolist() == ["C1"]
+    assert new[["site_id", "option_id", "year", "classes_primary", "cost_cny"]].values.tolist() \
+        == [["C1", "C1_c18", 2024, 18, 810_000.0]]
 
 
 def test_existing_directory_is_not_overwritten(tiny_results: Results, tmp_path: Path) -> None:
@@ -140,6 +170,9 @@ def test_same_scenario_same_files(tiny_scenario: Path, tmp_path: Path) -> None:
         "schools.csv",
         "assignments.csv",
         "sites.csv",
+        "expansions.csv",
+        "spend.csv",
+        "plan_rules.csv",
         "scenario.resolved.yaml",
         "plan.gpkg",
     ):

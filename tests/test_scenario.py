@@ -240,3 +240,83 @@ def test_shipped_standards_hold_national_defaults() -> None:
     ) == (19, 13.5, 12.5)
     assert standards.school_sizes.primary is not None
     assert standards.school_sizes.primary.urban == [12, 18, 24, 30]
+    assert standards.nine_year_sizes is not None
+    assert standards.nine_year_sizes.urban == [18, 27, 36, 45]  # 建标〔2002〕102号
+    assert (standards.max_school_classes.primary, standards.max_school_classes.junior) == (44, 40)
+    assert standards.expansion.module_classes == 6
+
+
+PLAN = BASE.replace("planning: {base_year: 2024, stages: [primary]}",
+                    "planning: {base_year: 2024, years: [2024, 2025, 2027], stages: [primary]}")
+
+
+@pytest.mark.parametrize(
+    ("sets", "expected"),
+    [
+        (["standards.class_caps={primary: 45}",
+          "standards.class_caps_by_year.primary={2025: 40, 2027: 42}"],
+         ["standards.class_caps_by_year.primary", "42 from 2027", "Z-18"]),
+        (["standards.class_caps={primary: 45}",
+          "standards.class_caps_by_year.primary={2025: 50}"],
+         ["standards.class_caps_by_year.primary", "base cap", "Z-18"]),
+        (["standards.nine_year_sizes={urban: [18, 28], rural: [18]}"],
+         ["standards.nine_year_sizes.urban", "[28]", "multiples of 3"]),
+        (["standards.expansion.cost_per_seat_factor=0"],
+         ["standards.expansion.cost_per_seat_factor", "greater than 0"]),
+        (["standards.max_school_classes.primary=-3"],
+         ["standards.max_school_classes.primary"]),
+        (["planning.periods=[2025, 2026]"], ["planning.periods", "[2026]", "not forecast years"]),
+        (["planning.periods=[2027, 2025]"], ["planning.periods", "increasing"]),
+        (["planning.periods=[2025]", "planning.budget_by_year={2027: 100}"],
+         ["planning.budget_by_year", "[2027]", "period"]),
+        (["planning.periods=[2025, 2027]", "planning.projects_per_year={2024: 3}"],
+         ["planning.projects_per_year", "[2024]"]),
+        (["planning.projects_sense=roughly"], ["planning.projects_sense", "at_most"]),
+        (["planning.periods=[2025]",
+          "planning.seat_targets=[{rule: J-04, stages: [primary], year: 2027, min_seats: 1}]"],
+         ["planning.seat_targets[0].year", "[2027]"]),
+        (["planning.seat_targets=[{rule: X-04, stages: [primary], year: 2024, min_seats: 1}]"],
+         ["planning.seat_targets.0.rule", "'X-04' is not a rule ID of the catalogue"]),
+        (["planning.seat_targets=[{rule: D-06, stages: [primary], year: 2024, min_seats: 1}]"],
+         ["planning.seat_targets.0.rule", "D-06 is not a target of this kind", "J-04"]),
+        (["planning.seat_targets=[{rule: J-04, stages: [junior], year: 2024, min_seats: 1}]"],
+         ["planning.seat_targets[0].stages", "['junior']", "planned stages"]),
+        (["planning.new_school_counts=[{rule: D-06, stage: primary, year: 2024, count: -1}]"],
+         ["planning.new_school_counts.0.count"]),
+        (["planning.new_school_counts=[{rule: D-06, stage: junior, year: 2024, count: 1}]"],
+         ["planning.new_school_counts[0].stage", "['junior']"]),
+        (["objective.equity_weight=-1"], ["objective.equity_weight"]),
+        (["objective.elastic_penalty_by_rule={N-01: 1, X-01: 2}"],
+         ["objective.elastic_penalty_by_rule", "X-01 not rule IDs of the catalogue"]),
+        (["travel.aggregate_zones_m=0"], ["travel.aggregate_zones_m"]),
+    ],
+)
+def test_bad_plan_keys_name_the_key(tmp_path: Path, sets: list[str], expected: list[str]) -> None:
+    path = write(tmp_path, "s.yaml", PLAN)
+    (message,) = problems_of(path, sets=sets)
+    for part in expected:
+        assert part in message, (part, message)
+
+
+def test_plan_keys_and_their_defaults(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.yaml", PLAN)
+    planning = load_scenario(path).config.planning
+    assert planning.plan_periods == (2024,)  # no periods, no design year: the first year
+    assert planning.budget_by_year == {} and not planning.allow_closures
+    assert load_scenario(path, sets=["planning.design_year=2025"]).config.planning.plan_periods \
+        == (2025,)
+    config = load_scenario(path, sets=[
+        "standards.class_caps={primary: 45}",
+        "standards.class_caps_by_year.primary={2025: 40, 2027: 40}",
+        "planning.periods=[2024, 2027]",
+        "planning.new_school_counts=[{rule: D-06, stage: primary, year: 2027, count: 2}]",
+    ]).config
+    assert [config.standards.cap_in("primary", y) for y in (2024, 2025, 2026, 2030)] == [
+        45, 40, 40, 40]
+    assert config.standards.cap_in("junior", 2030) is None
+    (count,) = config.planning.new_school_counts
+    assert (count.rule, count.sense) == ("D-06", "exact")
+    assert config.standards.expansion.module_classes == 6
+    assert config.standards.expansion.cost_per_seat_factor == 0.8
+    assert config.objective.equity_weight == 0 and not config.objective.elastic
+    assert config.travel.aggregate_zones_m is None
