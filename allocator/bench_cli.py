@@ -3,8 +3,12 @@
 ``allocator bench orlib FILE...`` reads OR-Library ``pmed*`` (p-median) and ``cap*``
 (capacitated warehouse location) files, solves each through the siting model
 (:mod:`allocator.orlib`) and prints ``instance,objective,bound,proven_optimal,seconds``.
-Every file is read before anything is solved; a malformed file stops the command with exit
-code 2 and a message naming the file and the token position.
+With ``--model plan`` the instances go through the multi-period model that
+``allocator run`` plans with (:mod:`allocator.orlib_plan`, :func:`allocator.plan.solve_plan`)
+instead, as one-period plan inputs; the CSV is the same.
+Every file is read (and, with ``--model plan``, mapped onto a plan input) before anything
+is solved; a malformed file stops the command with exit code 2 and a message naming the
+file and the token position.
 
 :func:`solve_instance` solves and times one instance (also used by ``bench/orlib.py``);
 :func:`proven_optimal` is the proof test behind the CSV's ``proven_optimal``.
@@ -18,7 +22,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -32,11 +36,14 @@ from allocator.orlib import (
     read_cap,
     read_pmed,
 )
+from allocator.orlib_plan import orlib_plan_input
+from allocator.plan import solve_plan
 from allocator.siting import Formulation, solve_siting
 from allocator.solvers import Backend, SolveInfo, SolverOptions
 
 __all__ = [
     "CSV_HEADER",
+    "Model",
     "OrlibRun",
     "bench_app",
     "csv_row",
@@ -49,10 +56,14 @@ logger = logging.getLogger(__name__)
 
 CSV_HEADER = ("instance", "objective", "bound", "proven_optimal", "seconds")
 
+Model = Literal["siting", "plan"]
+"""Code path of a benchmark run: the single-period siting model (:mod:`allocator.siting`)
+or the multi-period plan model of ``allocator run`` (:mod:`allocator.plan`)."""
+
 
 @dataclass(frozen=True)
 class OrlibRun:
-    """Outcome of one instance solved through the siting model.
+    """Outcome of one instance solved through the siting or the plan model.
 
     Attributes
     ----------
@@ -67,12 +78,14 @@ class OrlibRun:
     p
         Medians to open (pmed), ``None`` for cap.
     info
-        The siting run's report; objective and bound in the file's units (pmed: length,
+        The run's report; objective and bound in the file's units (pmed: length,
         cap: cost).
     proven_optimal
         See :func:`proven_optimal`.
     seconds
-        Wall-clock time of building the siting input and solving it (s).
+        Wall-clock time of building the model's input and solving it (s).
+    model
+        Code path that solved it (:data:`Model`).
     """
 
     instance: str
@@ -83,6 +96,7 @@ class OrlibRun:
     info: SolveInfo
     proven_optimal: bool
     seconds: float
+    model: Model = "siting"
 
 
 PROVEN_GAP = 1e-9  # relative gap that counts as a proof of optimality
@@ -144,8 +158,9 @@ def solve_instance(
     instance: PMedianInstance | CapInstance,
     options: SolverOptions,
     formulation: Formulation = "auto",
+    model: Model = "siting",
 ) -> OrlibRun:
-    """Solve an instance through the siting model and time it.
+    """Solve an instance through the siting (or plan) model and time it.
 
     Parameters
     ----------
@@ -154,30 +169,45 @@ def solve_instance(
     options
         Solver options (use ``mip_gap=0`` to prove optimality).
     formulation
-        Siting formulation (see :class:`allocator.siting.SitingInput`).
+        Siting formulation (see :class:`allocator.siting.SitingInput`); the plan model has
+        one formulation and ignores it.
+    model
+        ``siting`` (:mod:`allocator.orlib` inputs, :func:`allocator.siting.solve_siting`)
+        or ``plan`` (:mod:`allocator.orlib_plan` inputs, :func:`allocator.plan.solve_plan`).
 
     Returns
     -------
     OrlibRun
         The report, the proof verdict and the wall-clock time (s).
+
+    Raises
+    ------
+    ValueError
+        With ``model="plan"``, a warehouse capacity that is not a whole number
+        (:func:`allocator.orlib_plan.cap_plan_input`).
     """
     start = time.perf_counter()
+    if model == "plan":
+        info = solve_plan(orlib_plan_input(instance), options).info
+    elif isinstance(instance, PMedianInstance):
+        info = solve_siting(pmedian_siting_input(instance, formulation), options).info
+    else:
+        info = solve_siting(cap_siting_input(instance, formulation), options).info
+    seconds = time.perf_counter() - start
     if isinstance(instance, PMedianInstance):
-        result = solve_siting(pmedian_siting_input(instance, formulation), options)
         kind, clients, sites, p = "pmed", instance.n, instance.n, instance.p
     else:
-        result = solve_siting(cap_siting_input(instance, formulation), options)
         kind, clients, sites, p = "cap", instance.n, instance.m, None
-    seconds = time.perf_counter() - start
     return OrlibRun(
         instance=instance.name,
         kind=kind,
         clients=clients,
         sites=sites,
         p=p,
-        info=result.info,
-        proven_optimal=proven_optimal(result.info),
+        info=info,
+        proven_optimal=proven_optimal(info),
         seconds=seconds,
+        model=model,
     )
 
 
@@ -240,15 +270,26 @@ def orlib(
         Formulation,
         typer.Option(help="Siting formulation; auto = radius for the p-median."),
     ] = "auto",
+    model: Annotated[
+        Model,
+        typer.Option(help="Code path: siting (single-period model) or plan (the "
+                     "multi-period model of 'allocator run', one period)."),
+    ] = "siting",
 ) -> None:
     """Solve OR-Library instances; print instance,objective,bound,proven_optimal,seconds."""
     instances: list[PMedianInstance | CapInstance] = []
     errors: list[str] = []
     for path in files:
         try:
-            instances.append(read_instance(path))
+            instance = read_instance(path)
+            if model == "plan":
+                orlib_plan_input(instance)  # fails here on what the plan model cannot state
+            instances.append(instance)
         except (OSError, ValueError) as exc:
             errors.append(str(exc))
+    if model == "plan" and formulation != "auto":
+        errors.append(f"--formulation {formulation} applies to --model siting only; the plan "
+                      "model has one formulation")
     if errors:
         for message in errors:
             typer.echo(f"error: {message}", err=True)
@@ -258,7 +299,7 @@ def orlib(
     writer.writerow(CSV_HEADER)
     failed = False
     for instance in instances:
-        run = solve_instance(instance, options, formulation)
+        run = solve_instance(instance, options, formulation, model)
         logger.info("%s: %s", run.instance, run.info.message)
         writer.writerow(csv_row(run))
         sys.stdout.flush()

@@ -4,6 +4,7 @@ Run from the repository root (needs the benchmark-only dependency ``spopt``)::
 
     .venv/bin/python bench/orlib.py                     # 3 repeats, writes bench/results/orlib.md
     .venv/bin/python bench/orlib.py --repeats 5 --out /tmp/orlib.md --no-formulations
+    .venv/bin/python bench/orlib.py --plan-only         # only the multi-period model section
 
 Every instance is solved ``--repeats`` times by each contender, interleaved (ours, theirs,
 ours, theirs, ...) so that machine load hits both alike; the table reports the median
@@ -17,7 +18,11 @@ matrix or cost arrays) and include building the model, solving and reading the s
   ``facility_capacities`` needs a given p and has no fixed costs), so the textbook
   strong CFLP model in plain PuLP with CBC stands in for it (marked † in the table).
 
-A second table compares the formulations of our model on the p-median instances.
+A second table compares the formulations of our model on the p-median instances. A third
+solves the same instances through the multi-period model of ``allocator run``
+(``allocator bench orlib --model plan``: :mod:`allocator.orlib_plan` inputs,
+:func:`allocator.plan.solve_plan`), interleaved with the siting model; ``--plan-only``
+computes just that table and replaces its section in ``--out``, keeping the rest.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import statistics
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +78,7 @@ def cbc() -> pulp.LpSolver:
 
 def spopt_pmedian(instance: PMedianInstance) -> float:
     """spopt's p-median with CBC; returns the objective."""
-    from spopt.locate import PMedian
+    from spopt.locate import PMedian  # type: ignore[import-untyped]
 
     model = PMedian.from_cost_matrix(
         instance.distances.astype(float), np.ones(instance.n), p_facilities=instance.p
@@ -138,8 +143,14 @@ def formulation(
     return run.seconds, run
 
 
+def plan_model(instance: PMedianInstance | CapInstance) -> tuple[float, object]:
+    """The multi-period model's code path (one-period plan input), HiGHS, ``mip_gap=0``."""
+    run = solve_instance(instance, EXACT, model="plan")
+    return run.seconds, run
+
+
 def median_runs(
-    contenders: dict[str, Callable[[], tuple[float, object]]], repeats: int
+    contenders: Mapping[str, Callable[[], tuple[float, object]]], repeats: int
 ) -> dict[str, tuple[float, list[float], object]]:
     """Interleave the contenders ``repeats`` times; median seconds, all seconds, last value."""
     times: dict[str, list[float]] = {key: [] for key in contenders}
@@ -217,6 +228,100 @@ FORMULATION_NOTE = (
 )
 
 
+PLAN_TITLE = "## Multi-period model path"
+PLAN_HEADER = (
+    "instance",
+    "n",
+    "p",
+    "ours-plan s",
+    "ours-siting s",
+    "optimal",
+    "objective",
+    "published",
+)
+PLAN_NOTE = (
+    "`ours-plan`: `allocator bench orlib --model plan`, the model `allocator run` plans with "
+    "(`allocator.plan.solve_plan`) on a one-period input (`allocator.orlib_plan`): pmed as "
+    "demand 1 per vertex, every vertex a site with one uncapacitated option of cost 0, an "
+    "exact count of p new schools (stated under rule id D-06, a structural reuse), weighted "
+    "objective travel only; cap as sites with seats = capacity (classes × gcd cap) and "
+    "fixed cost, pair distance = allocation cost per unit of demand (a_ij / d_j), "
+    "lexicographic (serve all, then fixed + allocation cost). The plan model has the plain "
+    "assignment formulation with `x <= d · open` links (no radius rows). `ours-siting`: "
+    "the single-period siting model in the same run (first table's code path). `optimal`: "
+    "the plan run proved optimality (same test as above)."
+)
+
+
+def plan_table(instances: dict[str, PMedianInstance | CapInstance], repeats: int) -> list[str]:
+    rows = [md_row(*PLAN_HEADER), md_row("---", *["---:"] * 4, "---", *["---:"] * 2)]
+    for name, instance in instances.items():
+        contenders = {
+            "plan": functools.partial(plan_model, instance),
+            "siting": functools.partial(ours, instance),
+        }
+        result = median_runs(contenders, repeats)
+        plan_s, _, run = result["plan"]
+        info = run.info  # type: ignore[attr-defined]
+        if isinstance(instance, PMedianInstance):
+            n, p = str(instance.n), str(instance.p)
+        else:
+            n, p = f"{instance.m} x {instance.n}", "–"
+        rows.append(
+            md_row(
+                name,
+                n,
+                p,
+                f"{plan_s:.3f}",
+                f"{result['siting'][0]:.3f}",
+                "yes" if proven_optimal(info) else "NO",
+                f"{info.objective:.3f}",
+                f"{PUBLISHED[name]:.3f}",
+            )
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
+def uptime() -> str:
+    """``uptime``-style load line: 1, 5 and 15 minute load averages."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
+def plan_section(instances: dict[str, PMedianInstance | CapInstance], repeats: int) -> list[str]:
+    """The multi-period model section: its own header lines, table and note."""
+    load_before = uptime()
+    rows = plan_table(instances, repeats)
+    load_after = uptime()
+    date, command = machine()[:2]
+    return [
+        PLAN_TITLE,
+        "",
+        date,
+        command,
+        f"- load average (1, 5, 15 min) before: {load_before}; after: {load_after}",
+        f"- median of {repeats} interleaved runs (plan, siting); wall-clock seconds from the "
+        "parsed instance to the solution (input mapping, model building and result tables "
+        "included); HiGHS, `mip_gap=0`",
+        "",
+        *rows,
+        "",
+        PLAN_NOTE,
+    ]
+
+
+def splice_section(text: str, section: list[str]) -> str:
+    """``text`` with its :data:`PLAN_TITLE` section replaced by ``section`` (or appended)."""
+    body = "\n".join(section) + "\n"
+    start = text.find(PLAN_TITLE)
+    if start < 0:
+        return text.rstrip("\n") + "\n\n" + body
+    end = text.find("\n## ", start + len(PLAN_TITLE))
+    tail = "" if end < 0 else "\n" + text[end + 1:]
+    return text[:start] + body + tail
+
+
 def main_table(instances: dict[str, PMedianInstance | CapInstance], repeats: int) -> list[str]:
     rows = [md_row(*MAIN_HEADER), md_row("---", *["---:"] * 5, "---", *["---:"] * 3)]
     for name, instance in instances.items():
@@ -279,9 +384,24 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "orlib.md")
     parser.add_argument("--names", nargs="+", default=NAMES)
     parser.add_argument("--no-formulations", action="store_true")
+    parser.add_argument("--no-plan", action="store_true", help="skip the plan-model table")
+    parser.add_argument(
+        "--plan-only",
+        action="store_true",
+        help="only the plan-model table; replace its section in --out, keep the rest",
+    )
     args = parser.parse_args()
 
     instances = {name: read_instance(DATA / f"{name}.txt") for name in args.names}
+    if args.plan_only:
+        plan_model(next(iter(instances.values())))  # warm-up, not timed
+        section = plan_section(instances, args.repeats)
+        old = args.out.read_text() if args.out.exists() else ""
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(splice_section(old, section))
+        print()
+        print("\n".join(section))
+        return
     # Warm-up (imports, solver start-up), not timed.
     warm = next(iter(instances.values()))
     ours(warm)
@@ -316,6 +436,8 @@ def main() -> None:
             "",
             FORMULATION_NOTE,
         ]
+    if not args.no_plan:
+        lines += ["", *plan_section(instances, args.repeats)]
     text = "\n".join(lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
