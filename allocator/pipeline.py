@@ -10,8 +10,22 @@ The steps, each timed:
    CRS (:mod:`allocator.travel`), the candidate sites' size options after the exclusions
    (:mod:`allocator.candidates`), the model input and the pre-solve notes;
 4. ``siting``: the multi-period, multi-stage siting model (:mod:`allocator.plan`);
-5. ``tables``: results split back to the zones if they were aggregated, tidy tables and
-   map layers (:mod:`allocator.tables`).
+5. ``explain`` (only when the siting model is infeasible and the scenario is not elastic):
+   the same model re-solved with ``rules.elastic`` on, and the relaxations it needs in the
+   rules' own words (:mod:`allocator.explain`);
+6. ``tables``: results split back to the zones if they were aggregated, tidy tables and
+   map layers (:mod:`allocator.tables`), and the ``exceptions`` table
+   (:mod:`allocator.exceptions_report`);
+7. ``rotation`` (with a ``rotation:`` section): staffing and rotation
+   (:mod:`allocator.rotation_pipeline`); its elastic re-solve is explained too.
+
+The scenario's ``rules:`` switches reach the models through
+:mod:`allocator.plan_inputs` and :meth:`allocator.rotation_config.RotationConfig.policy`;
+a scenario that switches off D-13 or Z-18 is refused (:class:`InputError`).
+
+An infeasible run keeps status ``infeasible`` (exit code 3): its tables hold no plan,
+except ``plan_rules``, which is the elastic re-solve's rule report (column ``elastic``: the
+relaxation of each row), and :attr:`Results.explanation` says what must give.
 """
 
 from __future__ import annotations
@@ -28,20 +42,30 @@ from geopandas import GeoDataFrame
 
 from allocator.candidates import excluded_sites, site_options, with_expanded_sites
 from allocator.errors import InputError, Problem
+from allocator.exceptions_report import exceptions_table
+from allocator.explain import explain_plan, explain_rotation, plan_intro, rotation_intro
 from allocator.inputs import PlanInputs, load_inputs
 from allocator.plan import solve_plan
 from allocator.plan.data import PlanInput, PlanResult
-from allocator.plan_inputs import build_plan_input, catchment_pairs, plan_demand
+from allocator.plan_inputs import (
+    build_plan_input,
+    catchment_pairs,
+    plan_demand,
+    refused_switches,
+    siting_config,
+    switch_notes,
+)
 from allocator.results import Results
-from allocator.rotation_pipeline import plan_rotation
+from allocator.rotation_pipeline import RotationOutcome, plan_rotation
 from allocator.scenario import STAGES, ResolvedScenario, Scenario
-from allocator.solvers import SolverOptions
-from allocator.tables import build_layers, build_tables
+from allocator.solvers import SolveInfo, SolverOptions
+from allocator.tables import CHILD_DECIMALS, RULE_COLUMNS, build_layers, build_tables
 from allocator.travel import load_network, travel_pairs
 from gis.crs import metric_crs
 from gis.demand import Variant, forecast_demand
 
-__all__ = ["Prepared", "demand_forecast", "prepare", "presolve_notes", "run", "split_to_zones"]
+__all__ = ["Prepared", "county_notes", "demand_forecast", "prepare", "presolve_notes", "run",
+           "split_to_zones"]
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +217,85 @@ def presolve_notes(plan: PlanInput) -> list[str]:
     return notes
 
 
+def _most_classes(plan: PlanInput) -> pd.DataFrame:
+    """``school_id, stage, most``: the most classes a school or site could ever give a stage.
+
+    Existing schools: today's classes plus the school's whole room ``max_classes - Σ_g
+    classes`` (none when ``max_classes`` is NaN), at most the N-05 limit of the stage (or
+    today's classes if above it). Sites: their largest option of the stage that J-20 and
+    N-05 let open. Sums of these bound the seats any plan can give (closures ignored).
+    """
+    existing = plan.existing
+    limits = plan.rules.max_classes_by_stage
+    total = existing.groupby("school_id")["classes"].transform("sum")
+    room = (existing["max_classes"] - total).clip(lower=0).fillna(0.0)
+    most = existing["classes"] + room
+    limit = existing["stage"].map(lambda g: limits.get(str(g), float("inf"))).astype(float)
+    most = most.where(most <= limit, limit.where(limit >= existing["classes"],
+                                                 existing["classes"]))
+    schools = pd.DataFrame({"school_id": existing["school_id"].astype(str),
+                            "stage": existing["stage"].astype(str), "most": most.astype(float)})
+    options = plan.options.copy()
+    if "ownership" not in options.columns:
+        options["ownership"] = "public"
+    allowed = set(getattr(plan.rules, "private_allowed", {}))
+    banned = ((options["ownership"] == "private")
+              & options["stage"].isin(plan.rules.public_only_stages)
+              & ~options["site_id"].astype(str).isin(allowed))
+    over = options["classes"] > options["stage"].map(
+        lambda g: limits.get(str(g), float("inf"))).astype(float)
+    keys = options.loc[banned | over, ["site_id", "option_id"]].drop_duplicates()
+    usable = options.merge(keys, how="left", indicator=True)
+    usable = usable[usable["_merge"] == "left_only"]
+    sites = (usable.groupby(["site_id", "stage"])["classes"].max().reset_index()
+             .rename(columns={"site_id": "school_id", "classes": "most"}))
+    sites["school_id"] = sites["school_id"].astype(str)
+    return pd.concat([schools, sites.astype({"most": float})], ignore_index=True)
+
+
+def county_notes(plan: PlanInput, zone_county: pd.Series) -> list[str]:
+    """Per county, period and stage: demand above the seats its zones could ever reach.
+
+    Reachable seats of county ``c``, stage ``g``, year ``t``: ``Σ most[s, g] x cap[g, t]``
+    over the schools and sites ``s`` that some zone of ``c`` reaches within the travel
+    limit (the model's pairs), with ``most`` from :func:`_most_classes` (every school
+    expanded fully, every site open at its largest option). Seats a school gives another
+    county are counted for both, so this is an upper bound: a county whose demand exceeds
+    it leaves at least the difference without a seat whatever is built.
+
+    Parameters
+    ----------
+    plan
+        The model input.
+    zone_county
+        County of each zone, indexed by ``zone_id`` (as strings).
+    """
+    caps = plan.caps.assign(stage=plan.caps["stage"].astype(str))
+    county = zone_county.astype(str).rename("county")
+    demand = plan.demand.assign(zone_id=plan.demand["zone_id"].astype(str))
+    demand = demand.join(county, on="zone_id")
+    demand["county"] = demand["county"].fillna("(no county)")
+    need = demand.groupby(["county", "stage", "year"], as_index=False)["children"].sum()
+    pairs = plan.pairs.assign(zone_id=plan.pairs["zone_id"].astype(str),
+                              school_id=plan.pairs["school_id"].astype(str))
+    reach = (pairs.join(county, on="zone_id")[["county", "school_id", "stage"]]
+             .dropna().drop_duplicates())
+    classes = (reach.merge(_most_classes(plan), on=["school_id", "stage"])
+               .groupby(["county", "stage"], as_index=False)["most"].sum())
+    table = (need.merge(classes, on=["county", "stage"], how="left")
+             .merge(caps, on=["stage", "year"], how="left"))
+    table["seats"] = table["most"].fillna(0.0) * table["cap"].fillna(0.0)
+    notes = []
+    for row in table.sort_values(["year", "county", "stage"]).itertuples(index=False):
+        if row.children > row.seats + 0.5:
+            notes.append(
+                f"{row.county} {row.year}: {row.stage} demand {row.children:,.0f} > seats "
+                f"reachable within the travel limits {row.seats:,.0f} even if every candidate "
+                f"opens at its largest option and every school expands fully: at least "
+                f"{row.children - row.seats:,.0f} children will have no seat")
+    return notes
+
+
 @dataclass(frozen=True, eq=False)
 class Prepared:
     """Everything a run needs before the solver: data, model input and notes.
@@ -254,6 +357,10 @@ def prepare(resolved: ResolvedScenario, timer: _Timer | None = None) -> Prepared
         If the data layers or the scenario's standards are unusable.
     """
     config = resolved.config
+    refused = refused_switches(config)
+    if refused:
+        raise InputError([Problem(resolved.source.name, f"key {key}", message, "false")
+                          for key, message in refused])
     timer = timer or _Timer(None)
     with timer.step("inputs"):
         inputs = load_inputs(resolved)
@@ -272,11 +379,16 @@ def prepare(resolved: ResolvedScenario, timer: _Timer | None = None) -> Prepared
         pairs = travel_pairs(config, with_expanded_sites(solve_on), crs, demand,
                              network=network)
         excluded = excluded_sites(config, inputs, crs)
-        options = site_options(config, inputs.candidates, excluded)
+        options = site_options(siting_config(config), inputs.candidates, excluded)
         catchment = catchment_pairs(config, inputs, crs, options)
         plan = build_plan_input(config, inputs, demand=demand, pairs=pairs, options=options,
                                 catchment=catchment)
+        notes += switch_notes(config, options)
         findings = presolve_notes(plan)
+        if membership is None and "county" in inputs.zones.columns:
+            zones = inputs.zones
+            findings += county_notes(plan, pd.Series(zones["county"].to_numpy(),
+                                                     index=zones["zone_id"].astype(str)))
         for note in findings:
             log.warning("%s", note)
         notes += findings
@@ -335,21 +447,29 @@ def run(resolved: ResolvedScenario, *, on_step: StepCallback | None = None) -> R
     config = resolved.config
     timer = _Timer(on_step)
     ready = prepare(resolved, timer)
+    options = SolverOptions(
+        backend=config.solver.backend,
+        time_limit_s=config.solver.time_limit_s,
+        mip_gap=config.solver.mip_gap,
+        threads=config.solver.threads,
+        seed=config.meta.seed,
+    )
     with timer.step("siting"):
         plan = replace(ready.plan, warm_start=config.solver.warm_start)
-        result = solve_plan(plan, SolverOptions(
-            backend=config.solver.backend,
-            time_limit_s=config.solver.time_limit_s,
-            mip_gap=config.solver.mip_gap,
-            threads=config.solver.threads,
-            seed=config.meta.seed,
-        ))
+        result = solve_plan(plan, options)
+    relaxed: PlanResult | None = None
+    explanation: list[str] = []
+    if result.info.status == "infeasible" and not plan.rules.elastic:
+        with timer.step("explain"):
+            relaxed, explanation = explain_infeasible(plan, result.info, options)
     with timer.step("tables"):
         if ready.membership is not None:
             result = split_to_zones(result, ready.membership,
                                     plan_demand(config, ready.forecast))
         tables = build_tables(config, ready.inputs, ready.forecast, ready.plan, result,
                               ready.options, ready.excluded)
+        if relaxed is not None and relaxed.info.has_solution:
+            tables["plan_rules"] = _rule_table(relaxed.rule_report)
         layers = build_layers(ready.inputs, tables)
     rotation = None
     if config.rotation is not None:
@@ -358,6 +478,12 @@ def run(resolved: ResolvedScenario, *, on_step: StepCallback | None = None) -> R
                                                 "classes"]]
             rotation = plan_rotation(resolved, ready.inputs.schools, enrolment, crs=ready.crs)
             tables = {**tables, **rotation.tables}
+            explanation += explain_rotation_outcome(rotation)
+    private = set(ready.options.loc[ready.options["ownership"] == "private", "site_id"]
+                  .astype(str))
+    tables["exceptions"] = exceptions_table(resolved, result, rotation, private=private)
+    for line in explanation:
+        log.warning("%s", line)
     return Results(
         scenario=resolved,
         info=result.info,
@@ -371,4 +497,49 @@ def run(resolved: ResolvedScenario, *, on_step: StepCallback | None = None) -> R
         notes=(*ready.notes, *(rotation.notes if rotation else ())),
         periods=ready.plan.periods,
         rotation=rotation.summary if rotation else None,
+        explanation=tuple(explanation),
     )
+
+
+def explain_infeasible(plan: PlanInput, hard: SolveInfo,
+                       options: SolverOptions) -> tuple[PlanResult, list[str]]:
+    """Re-solve an infeasible plan with every budget, count and target elastic; say why.
+
+    The same input with ``rules.elastic`` on (named slacks per rule and scope, priced by
+    ``objective.elastic_penalty`` / ``elastic_penalty_by_rule``) and the same solver
+    options. The relaxation is the one of least weighted slack, not the fewest rules.
+
+    Returns
+    -------
+    tuple
+        The elastic result, and the explanation: :func:`allocator.explain.plan_intro`, one
+        line per relaxed row (:func:`allocator.explain.explain_plan`) and a line on where
+        the elastic rule report is written.
+    """
+    relaxed = solve_plan(replace(plan, rules=replace(plan.rules, elastic=True)), options)
+    lines = explain_plan(relaxed.rule_report) if relaxed.info.has_solution else []
+    present = tuple(dict.fromkeys(relaxed.rule_report["rule_id"].astype(str)))
+    out = plan_intro(hard, relaxed.info, plan.weights, len(lines), present) + lines
+    if lines:
+        out.append("The tables hold no plan (the scenario is infeasible); plan_rules.csv is "
+                   "the elastic re-solve's rule report: its column elastic is each row's "
+                   "relaxation.")
+    return relaxed, out
+
+
+def explain_rotation_outcome(rotation: RotationOutcome) -> list[str]:
+    """Why the rotation model needed its elastic re-solve (empty if it did not)."""
+    if rotation.hard_info is None:
+        return []
+    summary = rotation.summary
+    return rotation_intro(summary) + explain_rotation(summary, rotation.result.slacks,
+                                                      rotation.data.policy)
+
+
+def _rule_table(rule_report: pd.DataFrame) -> pd.DataFrame:
+    """The ``plan_rules`` table of a rule report (quantities rounded as in the tables)."""
+    rules = rule_report.reindex(columns=RULE_COLUMNS).copy()
+    for column in ("lhs", "rhs", "slack", "elastic"):
+        rules[column] = pd.to_numeric(rules[column], errors="coerce").astype(float).round(
+            CHILD_DECIMALS)
+    return rules.reset_index(drop=True)

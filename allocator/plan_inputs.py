@@ -3,11 +3,20 @@
 Each function fills one frame or record of :mod:`allocator.plan.data` from the scenario
 (the keys it reads are named in its docstring); :func:`build_plan_input` joins them. Units:
 children and seats in persons, distances in metres, money in CNY, years as calendar years.
+
+The scenario's ``rules:`` switches reach the model here (see
+:data:`allocator.rules.config.SITING_SWITCHES`): a rule switched off drops its rows
+(:func:`plan_rules`, :func:`siting_config`, :func:`catchment_pairs`), J-20 exceptions name
+candidate sites that may open as private (:func:`private_sites`), and
+:func:`switch_notes` says in words what changed. D-13 and Z-18 cannot be switched off
+(:func:`refused_switches`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -17,7 +26,13 @@ from allocator.candidates import expand_nine_year
 from allocator.inputs import PlanInputs
 from allocator.plan.data import CountTarget, PlanInput, PlanRules, PlanWeights, SeatTarget
 from allocator.rules import Kind, rule
-from allocator.scenario import Scenario
+from allocator.rules.config import (
+    FIXED_RULES,
+    SITING_SWITCHES,
+    rule_exceptions,
+    switched_off,
+)
+from allocator.scenario import PerStage, Scenario
 
 __all__ = [
     "EXISTING_COLUMNS",
@@ -28,6 +43,11 @@ __all__ = [
     "plan_demand",
     "plan_rules",
     "plan_weights",
+    "private_sites",
+    "refused_switches",
+    "siting_config",
+    "switch_notes",
+    "with_private_sites",
 ]
 
 log = logging.getLogger(__name__)
@@ -35,6 +55,85 @@ log = logging.getLogger(__name__)
 EXISTING_COLUMNS = ["school_id", "stage", "classes", "max_classes", "module_classes",
                     "module_cost_cny", "ownership", "closable"]
 DEMAND_COLUMNS = ["zone_id", "stage", "year", "children", "migrant"]
+
+
+def siting_config(config: Scenario) -> Scenario:
+    """The scenario with the parameter effects of its ``rules:`` switches.
+
+    N-05 off: ``standards.max_school_classes`` is emptied, so no size option is dropped
+    and no existing school is held below it (:func:`allocator.candidates.site_options`
+    and :func:`existing_frame` read it). Every other key is unchanged; the result is for
+    the siting model's input only (the resolved scenario and the audit keep the file's
+    values).
+    """
+    if not switched_off(config, "N-05"):
+        return config
+    standards = config.standards.model_copy(update={"max_school_classes": PerStage()})
+    return config.model_copy(update={"standards": standards})
+
+
+def refused_switches(config: Scenario) -> list[tuple[str, str]]:
+    """``(key, message)`` for each rule switched off that cannot be (D-13, Z-18).
+
+    D-13's class cap turns classes into seats, so the model has no capacity without it;
+    Z-18's lowered caps are D-13's caps in those years. Both stay on; a scenario that
+    switches them off is refused with what to change instead.
+    """
+    return [(f"rules.{rule_id}.active",
+             f"{rule_id} cannot be switched off: {why}")
+            for rule_id, why in FIXED_RULES.items() if switched_off(config, rule_id)]
+
+
+def private_sites(config: Scenario, options: pd.DataFrame) -> dict[str, tuple[int, ...]]:
+    """Candidate sites that J-20 exceptions let open as private, with their years.
+
+    An exception of ``rules.J-20.exceptions`` whose ``who`` is the ``site_id`` of a
+    candidate site with a private option lets that site open as private in its ``years``
+    (period years; empty: any period). Several exceptions for one site join their years
+    (one without years: any period). Exceptions naming anything else are recorded only
+    (:func:`switch_notes` says so).
+
+    Returns
+    -------
+    dict
+        ``site_id -> years`` (empty tuple: every period), sorted by site.
+    """
+    if switched_off(config, "J-20"):
+        return {}
+    private = set(options.loc[options["ownership"] == "private", "site_id"].astype(str))
+    found: dict[str, set[int] | None] = {}
+    for exception in rule_exceptions(config, "J-20"):
+        who = exception.who.strip()
+        if who not in private:
+            continue
+        years = found.get(who, set())
+        found[who] = None if years is None or not exception.years else (
+            years | set(exception.years))
+    return {site: () if years is None else tuple(sorted(years))
+            for site, years in sorted(found.items())}
+
+
+def switch_notes(config: Scenario, options: pd.DataFrame) -> list[str]:
+    """What the ``rules:`` switches change in the siting model, in words.
+
+    One note per siting rule switched off (:data:`~allocator.rules.config.SITING_SWITCHES`),
+    one when J-20 is off while D-23 is on (the model applies D-23 to J-20's public-only
+    stages, so migrants are not held to public seats either), and one per J-20 exception
+    that names no candidate site with a private option.
+    """
+    notes = [f"rules: {rule_id} is off: {effect}"
+             for rule_id, effect in SITING_SWITCHES.items() if switched_off(config, rule_id)]
+    if switched_off(config, "J-20") and not switched_off(config, "D-23"):
+        notes.append("rules: J-20 is off, so D-23 is not enforced either: the siting model "
+                     "holds migrant children to public seats only in J-20's public-only "
+                     "stages, which are now none")
+    allowed = private_sites(config, options)
+    for exception in () if switched_off(config, "J-20") else rule_exceptions(config, "J-20"):
+        if exception.who.strip() not in allowed:
+            notes.append(f"rules: J-20 exception for {exception.who!r} is recorded only: it "
+                         "names no candidate site with a private option (who must be a "
+                         "site_id of the candidates layer)")
+    return notes
 
 
 def plan_demand(config: Scenario, forecast: pd.DataFrame) -> pd.DataFrame:
@@ -142,7 +241,7 @@ def catchment_pairs(config: Scenario, inputs: PlanInputs, crs: pyproj.CRS,
     A school of stage ``g`` and a site with an option serving ``g`` share a catchment when
     ``straight distance x travel.circuity <= travel_limits_m[g][setting of the site]``:
     the model may not close the school in a period in which the site opens
-    (避免出现"边新建、边撤并").
+    (避免出现"边新建、边撤并"). No pairs when the scenario switches D-10 off.
 
     Returns
     -------
@@ -150,7 +249,7 @@ def catchment_pairs(config: Scenario, inputs: PlanInputs, crs: pyproj.CRS,
         ``school_id, site_id``, unique, sorted.
     """
     columns = ["school_id", "site_id"]
-    if options.empty or not config.planning.allow_closures:
+    if options.empty or not config.planning.allow_closures or switched_off(config, "D-10"):
         return pd.DataFrame(columns=columns)
     schools = inputs.schools.to_crs(crs)
     sites = expand_nine_year(inputs.candidates).to_crs(crs)
@@ -177,28 +276,46 @@ def catchment_pairs(config: Scenario, inputs: PlanInputs, crs: pyproj.CRS,
 
 
 def plan_rules(config: Scenario) -> PlanRules:
-    """The rules in force, from ``planning.*``, ``standards``, ``objective.elastic``.
+    """The rules in force, from ``planning.*``, ``standards``, ``objective.elastic``, ``rules``.
 
     Budgets, projects, seat and count targets and closures come from ``planning``;
     N-05 from ``standards.max_school_classes``; J-20 and D-23 keep the contract's default
-    (on for primary and junior).
+    (on for primary and junior). A rule the scenario switches off (``rules: {N-01:
+    {active: false}}``) is dropped: N-01 no budgets, N-02 no project counts, J-04 / G-03 /
+    N-03 their seat targets, D-06 its counts, N-05 no size limit, J-20 no public-only
+    stages, D-23 no migrant rows.
     """
     planning = config.planning
+
+    def off(rule_id: str) -> bool:
+        return switched_off(config, rule_id)
+
+    default = PlanRules()
     return PlanRules(
-        budget_by_period={int(y): float(v) for y, v in sorted(planning.budget_by_year.items())},
-        budget_total=planning.budget_cny,
+        budget_by_period={} if off("N-01") else {
+            int(y): float(v) for y, v in sorted(planning.budget_by_year.items())},
+        budget_total=None if off("N-01") else planning.budget_cny,
         carry_over=planning.budget_carry_over,
-        projects_by_period={int(y): int(v) for y, v in sorted(planning.projects_per_year.items())},
+        projects_by_period={} if off("N-02") else {
+            int(y): int(v) for y, v in sorted(planning.projects_per_year.items())},
         projects_sense=planning.projects_sense,
         seat_targets=tuple(SeatTarget(t.rule, tuple(t.stages), t.year, t.min_seats)
-                           for t in planning.seat_targets),
+                           for t in planning.seat_targets if not off(t.rule)),
         count_targets=tuple(CountTarget(t.rule, t.stage, t.year, t.count, t.sense)
-                            for t in planning.new_school_counts),
+                            for t in planning.new_school_counts if not off(t.rule)),
         allow_closures=planning.allow_closures,
-        max_classes_by_stage={s: v for s in planning.stages
-                              if (v := config.standards.max_school_classes.get(s)) is not None},
+        public_only_stages=() if off("J-20") else default.public_only_stages,
+        migrant_public=not off("D-23"),
+        max_classes_by_stage={} if off("N-05") else {
+            s: v for s in planning.stages
+            if (v := config.standards.max_school_classes.get(s)) is not None},
         elastic=config.objective.elastic,
     )
+
+
+def with_private_sites(rules: PlanRules, allowed: Mapping[str, tuple[int, ...]]) -> PlanRules:
+    """``rules`` with the J-20 exceptions of :func:`private_sites` (``site_id -> years``)."""
+    return dataclasses.replace(rules, private_allowed=dict(allowed)) if allowed else rules
 
 
 def plan_weights(config: Scenario) -> PlanWeights:
@@ -241,11 +358,12 @@ def build_plan_input(config: Scenario, inputs: PlanInputs, *, demand: pd.DataFra
     pairs
         Zone-school travel pairs within the travel limits (metres).
     options
-        Size options of the candidate sites (:func:`allocator.candidates.site_options`).
+        Size options of the candidate sites (:func:`allocator.candidates.site_options`, on
+        :func:`siting_config`).
     catchment
         From :func:`catchment_pairs`, or ``None``.
     """
-    existing = existing_frame(config, inputs.schools)
+    existing = existing_frame(siting_config(config), inputs.schools)
     return PlanInput(
         periods=tuple(config.planning.plan_periods),
         demand=demand,
@@ -255,7 +373,7 @@ def build_plan_input(config: Scenario, inputs: PlanInputs, *, demand: pd.DataFra
         .reset_index(drop=True),
         pairs=usable_pairs(pairs, existing, options),
         catchment=catchment,
-        rules=plan_rules(config),
+        rules=with_private_sites(plan_rules(config), private_sites(config, options)),
         weights=plan_weights(config),
         lexicographic=config.objective.mode == "lexicographic",
     )

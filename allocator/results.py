@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -51,10 +52,11 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 TABLES = ("demand", "schools", "assignments", "sites", "expansions", "spend", "plan_rules",
-          "rotations", "staffing")
+          "rotations", "staffing", "exceptions")
 GPKG = "plan.gpkg"
 RESOLVED = "scenario.resolved.yaml"
 AUDIT = "audit.csv"
+EXPLANATION = "explanation.md"
 OUTPUT_CRS = "EPSG:4326"
 # GeoPackage stores a "last change" timestamp; fixing it keeps the file byte-identical.
 FIXED_GPKG_TIMESTAMP = "2000-01-01T00:00:00.000Z"
@@ -118,6 +120,10 @@ class Results:
     rotation
         Summary of the teacher rotation step (status, bound, gap, rule shares by year),
         or ``None`` when the scenario has no ``rotation:`` section.
+    explanation
+        Why the scenario cannot be satisfied, in the rules' own words (the relaxations an
+        elastic re-solve needs; :mod:`allocator.explain`); empty when nothing was
+        infeasible. Written to ``explanation.md``.
     """
 
     scenario: ResolvedScenario
@@ -132,6 +138,7 @@ class Results:
     notes: tuple[str, ...] = ()
     periods: tuple[int, ...] = ()
     rotation: Mapping[str, Any] | None = None
+    explanation: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> ExitCode:
@@ -242,9 +249,10 @@ class Results:
             "notes": list(self.notes),
             "summary": self.summary().to_dict(orient="records"),
             "rotation": self.rotation,
+            "explanation": list(self.explanation),
             "versions": _versions(),
             "files": [MANIFEST, RESOLVED, *(f"{t}.csv" for t in TABLES if t in self.tables),
-                      AUDIT, GPKG],
+                      AUDIT, GPKG, *([EXPLANATION] if self.explanation else [])],
         }
 
     def _write_into(self, folder: Path) -> None:
@@ -256,6 +264,11 @@ class Results:
                                          lineterminator="\n")
         audit = audit_tables(self.tables, self.scenario)
         audit.to_csv(folder / AUDIT, index=False, lineterminator="\n")
+        if self.explanation:  # rule lines ("J-04 ...") as a list, other lines as paragraphs
+            body = [f"- {line}" if re.match(r"[A-Z]-\d\d\b", line) else f"\n{line}\n"
+                    for line in self.explanation]
+            text = "\n".join([f"# {self.scenario.config.meta.name}: {self.info.status}", *body])
+            (folder / EXPLANATION).write_text(text.strip() + "\n", encoding="utf-8")
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_GPKG_TIMESTAMP})
         for name, layer in self.layers.items():
             layer.to_file(folder / GPKG, layer=name, driver="GPKG")
@@ -331,7 +344,8 @@ def read_results_dir(path: str | Path) -> ResultsDir:
     """
     folder = Path(path)
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    ids = {"zone_id": str, "school_id": str, "site_id": str, "option_id": str, "scope": str}
+    ids = {"zone_id": str, "school_id": str, "site_id": str, "option_id": str, "scope": str,
+           "who": str, "where": str, "years": str}
     tables = {
         name: pd.read_csv(folder / f"{name}.csv", dtype=ids, keep_default_na=True)
         for name in TABLES

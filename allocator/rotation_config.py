@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from allocator.errors import Problem, raise_if_any
 from allocator.rotation_input import (
     SWITCHABLE_RULES,
     RotationException,
@@ -43,6 +44,7 @@ from allocator.rotation_input import (
     RotationWeights,
 )
 from allocator.rules import catalogue
+from allocator.rules.config import RulesConfig, rule_exceptions, switch_honoured, switched_off
 
 __all__ = [
     "LIFTABLE_RULES",
@@ -310,11 +312,32 @@ class RotationConfig(_Strict):
             raise ValueError(f"stages must be non-empty without repeats, got {value}")
         return value
 
-    def policy(self, *, years: tuple[int, ...], staffing_ratios: Mapping[str, float]
-               ) -> RotationPolicy:
-        """The model's policy for ``years`` with the scenario's staffing ratios."""
+    def policy(self, *, years: tuple[int, ...], staffing_ratios: Mapping[str, float],
+               rules: RulesConfig | None = None, schools: Collection[str] = (),
+               source: str = "scenario") -> RotationPolicy:
+        """The model's policy for ``years`` with the scenario's staffing ratios.
+
+        With the scenario's ``rules:`` section, its switches join ``rules_off`` (J-08 only
+        when G-10 is off too, D-21 only with Z-10: one row implements both) and its J-10
+        and G-12 exceptions join ``exceptions`` after the section's own: ``who`` a school
+        id of ``schools`` lifts the arc ``who -> where`` (``where`` must be a school id),
+        any other ``who`` names a teacher (``where`` a school id: only that destination;
+        else any). A rule switched off takes no exceptions.
+
+        Raises
+        ------
+        InputError
+            If a school's exception has no receiving school in ``where`` (``source`` names
+            the scenario file).
+        """
         shares = None if self.subject_shares is None else {
             stage: dict(mix) for stage, mix in self.subject_shares.items()}
+        off = set(self.rules_off)
+        listed = [e.to_exception() for e in self.exceptions]
+        if rules is not None:
+            off |= {r for r in SWITCHABLE_RULES if switch_honoured(rules, r)
+                    and switched_off(rules, r)}
+            listed += _rule_exceptions(rules, set(schools), off, source)
         return RotationPolicy(
             years=years, rotation_min_share=self.rotation_min_share,
             backbone_min_share=self.backbone_min_share, backbone_scope=self.backbone_scope,
@@ -324,9 +347,34 @@ class RotationConfig(_Strict):
             backbone_school_min=self.backbone_school_min, backbone_basis=self.backbone_basis,
             talent_lock_years=self.talent_lock_years, researcher_years=self.researcher_years,
             banned_region_pairs=tuple((a, b) for a, b in self.banned_region_pairs),
-            exceptions=tuple(e.to_exception() for e in self.exceptions), mode=self.mode,
+            exceptions=tuple(listed), mode=self.mode,
             max_distance_km=self.max_distance_km, nearest_receivers=self.nearest_receivers,
             same_stage=self.same_stage, pairing_min_exchanges=self.pairing_min_exchanges,
             allow_transfers=self.allow_transfers, allow_hires=self.allow_hires,
             hire_cap_per_county=self.hire_cap_per_county, subject_shares=shares,
-            rules_off=frozenset(self.rules_off))
+            rules_off=frozenset(off))
+
+
+def _rule_exceptions(rules: RulesConfig, schools: set[str], off: set[str],
+                     source: str) -> list[RotationException]:
+    """J-10 and G-12 exceptions of the ``rules:`` section (see :meth:`RotationConfig.policy`)."""
+    out: list[RotationException] = []
+    problems: list[Problem] = []
+    for rule_id in ("J-10", "G-12"):
+        if rule_id in off:
+            continue
+        for i, item in enumerate(rule_exceptions(rules, rule_id)):
+            who, where = item.who.strip(), item.where.strip()
+            to_school = where if where in schools else None
+            if who in schools and to_school is None:
+                problems.append(Problem(source, f"key rules.{rule_id}.exceptions[{i}].where",
+                                        f"{who} is a school, so where must name the receiving "
+                                        "school (a school_id)", where))
+                continue
+            teacher = None if who in schools else who
+            out.append(RotationException(
+                rules=(rule_id,), reason=item.why, teacher_id=teacher,
+                from_school=who if teacher is None else None, to_school=to_school,
+                years=tuple(item.years)))
+    raise_if_any(problems)
+    return out

@@ -554,7 +554,8 @@ def plan_rotation(resolved: ResolvedScenario, schools: pd.DataFrame, enrolment: 
     pairings = _pairings(section, frame, reader)
     raise_if_any(reader.problems)
     policy = section.policy(years=years, staffing_ratios={
-        s: float(r) for s, r in ratios.items() if r is not None})
+        s: float(r) for s, r in ratios.items() if r is not None}, rules=config.rules,
+        schools=set(frame["school_id"].astype(str)), source=resolved.source.name)
     data = RotationInput(schools=frame, enrolment=pupils, teachers=teachers,
                          teacher_counts=counts, pairings=pairings, policy=policy,
                          weights=section.weights.to_weights(), disaggregate=section.disaggregate)

@@ -134,7 +134,7 @@ def test_cli_table_shows_quotes_and_the_scenario_switches(tiny_scenario: Path) -
     assert "东部三区一市学校原则上不得从西部地区" in j10
     assert j10.rstrip("│ ").endswith("off") and j08.rstrip("│ ").endswith("on")
     assert "on, 1 exception" in j20
-    assert "No model reads these switches yet" in result.output
+    assert "Models that read these switches: `allocator.plan_inputs`" in result.output
 
 
 def test_cli_without_scenario_has_no_switch_column() -> None:

@@ -163,6 +163,11 @@ class PlanRules:
     max_classes_by_stage
         Largest school of a stage in classes (N-05 size limit): options above it are
         rejected, and a school's classes of that stage never exceed it after expansion.
+    private_allowed
+        J-20 exceptions: candidate site id -> the period years in which its private
+        options may open although they serve a public-only stage (empty tuple: any
+        period). They stay private: no seat target counts them and D-23 keeps migrant
+        children out of them.
     elastic
         Give every hard rule and target a named, penalised slack (per rule and scope)
         instead of making the model infeasible; the result reports the slacks.
@@ -179,6 +184,7 @@ class PlanRules:
     public_only_stages: tuple[str, ...] = ("primary", "junior")
     migrant_public: bool = True
     max_classes_by_stage: Mapping[str, int] = field(default_factory=dict)
+    private_allowed: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     elastic: bool = False
 
 

@@ -332,26 +332,29 @@ def _options(frame: pd.DataFrame) -> dict[OptionKey, Option]:
     return table
 
 
-@rule("J-20", kind=Kind.HARD, family="sites", params=("rules.public_only_stages",))
-def public_only_options(options: Mapping[OptionKey, Option],
-                        public_only: Iterable[str]) -> dict[OptionKey, str]:
+@rule("J-20", kind=Kind.HARD, family="sites",
+      params=("rules.public_only_stages", "rules.private_allowed"))
+def public_only_options(options: Mapping[OptionKey, Option], public_only: Iterable[str],
+                        allowed: Iterable[str] = ()) -> dict[OptionKey, str]:
     """Options J-20 forbids: private options serving a public-only (compulsory) stage.
 
     ``open[c, k, t] = 0`` (no variable) for every private option ``k`` with a stage in
-    ``public_only_stages``; private schools get no expansion modules of those stages
-    (see :func:`allocator.plan.variables.expandable`).
+    ``public_only_stages``, unless site ``c`` is a listed exception (``private_allowed``:
+    then only outside its years, see :func:`allocator.plan.variables.private_period_ok`);
+    private schools get no expansion modules of those stages (see
+    :func:`allocator.plan.variables.expandable`).
 
     Returns
     -------
     dict
         ``(site_id, option_id) -> reason``.
     """
-    stages = set(public_only)
+    stages, excepted = set(public_only), set(allowed)
     return {
         key: f"J-20: private option serving public-only stage(s) "
              f"{sorted(stages & set(o.classes))}"
         for key, o in options.items()
-        if o.ownership == "private" and stages & set(o.classes)
+        if o.ownership == "private" and stages & set(o.classes) and o.site_id not in excepted
     }
 
 
@@ -496,7 +499,7 @@ def validate(data: PlanInput) -> PlanTables:
     if clash:
         raise ValueError(f"ids used both as existing school and candidate site: "
                          f"{examples(clash)}")
-    dropped = public_only_options(all_options, rules.public_only_stages)
+    dropped = public_only_options(all_options, rules.public_only_stages, rules.private_allowed)
     for key, reason in size_limited_options(all_options, rules.max_classes_by_stage).items():
         dropped.setdefault(key, reason)
     options = {k: o for k, o in all_options.items() if k not in dropped}

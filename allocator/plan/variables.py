@@ -17,7 +17,7 @@ from typing import Literal
 import pulp
 
 from allocator.plan.data import PlanRules
-from allocator.plan.validate import PlanTables
+from allocator.plan.validate import Option, PlanTables
 from allocator.solvers.names import model_name, token_map
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "add_variables",
     "expandable",
     "forcing",
+    "private_period_ok",
     "tokens_of",
 ]
 
@@ -178,6 +179,18 @@ def expandable(tables: PlanTables, rules: PlanRules) -> dict[tuple[str, str], in
     return out
 
 
+def private_period_ok(option: Option, t: int, rules: PlanRules) -> bool:
+    """Whether J-20 lets ``option`` open in period ``t``.
+
+    False only for a private option serving a public-only stage whose site is a J-20
+    exception (``private_allowed``) with years that do not include ``t``.
+    """
+    years = rules.private_allowed.get(option.site_id)
+    if not years or option.ownership != "private":
+        return True
+    return not set(option.classes) & set(rules.public_only_stages) or t in years
+
+
 def _open_vars(problem: pulp.LpProblem, tables: PlanTables, rules: PlanRules,
                tok: Mapping[str, str]) -> dict[tuple[str, str, int], pulp.LpVariable]:
     """Binary ``open[c, k, t]`` for every option some zone reaches (all, if a rule forces)."""
@@ -190,6 +203,7 @@ def _open_vars(problem: pulp.LpProblem, tables: PlanTables, rules: PlanRules,
         for (c, k), o in tables.options.items()
         if keep_all or any((c, g) in reached for g in o.classes)
         for t in tables.periods
+        if private_period_ok(o, t, rules)
     }
 
 

@@ -18,9 +18,16 @@ allow exceptions to: the catalogue quote says 原则上 ("in principle"), or the
 kind includes SOFT. An unknown ID is an error naming the key (``rules.X-99``) with the
 closest catalogue ID.
 
-The section is validated and recorded in the resolved scenario. Which models read it is
-listed in :data:`SWITCH_HONOURED_BY`; so far none does, so a switch documents the
-planner's intent but does not yet change a plan.
+The section is validated and recorded in the resolved scenario. The modules that read it
+are listed in :data:`SWITCH_HONOURED_BY`: the siting model's input
+(:mod:`allocator.plan_inputs`) drops the rows of the rules in :data:`SITING_SWITCHES`
+that are off, and the rotation policy (:mod:`allocator.rotation_config`) switches off the
+rules in :data:`ROTATION_SWITCHES`; J-20 exceptions name candidate sites that may open as
+private, J-10 and G-12 exceptions name teachers or school pairs that may move. D-13 and
+Z-18 cannot be switched off (:data:`FIXED_RULES`): a run refuses. Any other switch or
+exception is recorded only (the audit reports a switched-off rule as ``not applicable``
+and lifts findings an exception covers, but no model reads it);
+:func:`switch_label` says which.
 """
 
 from __future__ import annotations
@@ -35,6 +42,11 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from allocator.rules import CatalogueEntry, catalogue
 
 __all__ = [
+    "FIXED_RULES",
+    "HONOURED_EXCEPTIONS",
+    "ROTATION_SWITCHES",
+    "SHARED_ROWS",
+    "SITING_SWITCHES",
     "SWITCH_HONOURED_BY",
     "RuleException",
     "RuleSwitch",
@@ -43,11 +55,47 @@ __all__ = [
     "exceptions_allowed",
     "rule_exceptions",
     "suggest_rule_id",
+    "switch_honoured",
     "switch_label",
+    "switch_summary",
+    "switched_off",
 ]
 
-SWITCH_HONOURED_BY: tuple[str, ...] = ()
-"""Models that read the ``rules:`` switches and exceptions (none yet)."""
+SWITCH_HONOURED_BY: tuple[str, ...] = ("allocator.plan_inputs", "allocator.rotation_config")
+"""Modules that read the ``rules:`` switches and exceptions and pass them to the models."""
+
+SITING_SWITCHES: dict[str, str] = {
+    "J-20": "private options of compulsory stages may open and private schools expand",
+    "D-23": "migrant children may take private seats",
+    "N-01": "no capital budget (planning.budget_by_year and budget_cny are ignored)",
+    "N-02": "no project counts (planning.projects_per_year is ignored)",
+    "J-04": "its seat targets are dropped",
+    "G-03": "its seat targets are dropped",
+    "N-03": "its seat targets are dropped",
+    "D-06": "its new-school counts are dropped",
+    "N-05": "no school-size limit (standards.max_school_classes is ignored)",
+    "D-10": "a school may close in a period when a site of its catchment opens",
+}
+"""Rules the siting model drops when switched off, and what that means."""
+
+ROTATION_SWITCHES: tuple[str, ...] = (
+    "D-19", "J-08", "J-10", "G-12", "G-11", "J-15", "J-18", "J-27", "D-21",
+)
+"""Rules the rotation model drops when switched off (its ``SWITCHABLE_RULES``)."""
+
+SHARED_ROWS: dict[str, str] = {"J-08": "G-10", "G-10": "J-08", "D-21": "Z-10", "Z-10": "D-21"}
+"""Rules implemented by one row: the row goes only when both are off."""
+
+FIXED_RULES: dict[str, str] = {
+    "D-13": "the class cap turns classes into seats, so the siting model cannot run "
+            "without it; raise standards.class_caps instead",
+    "Z-18": "the lowered caps are D-13's caps of those years; remove the entries of "
+            "standards.class_caps_by_year instead",
+}
+"""Rules a scenario may not switch off, with the reason and what to do instead."""
+
+HONOURED_EXCEPTIONS: tuple[str, ...] = ("J-20", "J-10", "G-12")
+"""Rules whose listed exceptions a model reads (J-20: siting; J-10, G-12: rotation)."""
 
 _ID = re.compile(r"^\s*([A-Za-z])\s*-?\s*0*(\d{1,3})\s*$")
 
@@ -191,10 +239,54 @@ def rule_exceptions(config: RulesConfig | _HasRules, rule_id: str) -> tuple[Rule
     return switch.exceptions if switch is not None else ()
 
 
+def switched_off(config: RulesConfig | _HasRules, rule_id: str) -> bool:
+    """Whether the scenario switches ``rule_id`` off (``active: false``)."""
+    return not _section(config).root.get(rule_id, RuleSwitch()).active
+
+
+def switch_honoured(config: RulesConfig | _HasRules, rule_id: str) -> bool:
+    """Whether switching ``rule_id`` off removes a model row in this scenario.
+
+    True for the rules of :data:`SITING_SWITCHES` and :data:`ROTATION_SWITCHES`, and for a
+    rule of :data:`SHARED_ROWS` only when its partner is off too (``G-10`` alone leaves
+    the row ``J-08`` also requires).
+    """
+    partner = SHARED_ROWS.get(rule_id)
+    if partner is not None:
+        return switched_off(config, rule_id) and switched_off(config, partner)
+    return rule_id in SITING_SWITCHES or rule_id in ROTATION_SWITCHES
+
+
 def switch_label(config: RulesConfig | _HasRules, rule_id: str) -> str:
-    """``on``, ``off`` or ``on, 2 exceptions``: the scenario's setting for one rule."""
+    """The scenario's setting for one rule, as the ``on/off`` column shows it.
+
+    ``on``, ``on, 2 exceptions``; ``off`` when a model drops the rule; ``off (recorded
+    only)`` when no model reads the switch (the audit still reports the rule as not
+    applicable); ``off (kept: G-10 on)`` for a row two rules share; ``off (refused)``
+    for :data:`FIXED_RULES`.
+    """
     switch = _section(config).root.get(rule_id, RuleSwitch())
     if not switch.active:
-        return "off"
+        if rule_id in FIXED_RULES:
+            return "off (refused)"
+        partner = SHARED_ROWS.get(rule_id)
+        if partner is not None and not switched_off(config, partner):
+            return f"off (kept: {partner} on)"
+        return "off" if switch_honoured(config, rule_id) else "off (recorded only)"
     count = len(switch.exceptions)
     return "on" if count == 0 else f"on, {count} exception{'s' if count > 1 else ''}"
+
+
+def switch_summary() -> str:
+    """What a ``rules:`` switch or exception does, in a few sentences (for docs and the CLI)."""
+    siting = ", ".join(SITING_SWITCHES)
+    rotation = ", ".join(ROTATION_SWITCHES)
+    fixed = " and ".join(FIXED_RULES)
+    return (f"Switching a rule off drops its rows in the siting model ({siting}) or the "
+            f"rotation model ({rotation}); J-08 / G-10 and D-21 / Z-10 share one row each, "
+            f"dropped only when both are off. {fixed} cannot be switched off (a run refuses). "
+            "Any other switch is recorded only: the on/off column says \"off (recorded "
+            "only)\", and the audit reports the rule as not applicable. Exceptions reach the "
+            "models for J-20 (candidate sites that may open as private) and J-10, G-12 "
+            "(teachers or school pairs that may move); every exception is listed in "
+            "exceptions.csv with where it was used, and lifts the audit findings it covers.")

@@ -24,7 +24,12 @@ from dataclasses import dataclass
 from importlib.resources import files
 
 from allocator.rules import Kind, Rule, catalogue, registered
-from allocator.rules.config import SWITCH_HONOURED_BY, RulesConfig, switch_label
+from allocator.rules.config import (
+    SWITCH_HONOURED_BY,
+    RulesConfig,
+    switch_label,
+    switch_summary,
+)
 
 __all__ = [
     "CSV_COLUMNS",
@@ -292,12 +297,13 @@ Exceptions (who, where, why, years) are accepted only for rules whose clause say
 
 
 def switch_note() -> str:
-    """Which models read the scenario's ``rules:`` switches (none yet), in one sentence."""
+    """Which models read the scenario's ``rules:`` switches, and how, in a few sentences."""
     if not SWITCH_HONOURED_BY:
         return ("No model reads these switches yet: they are validated and recorded in the "
                 "resolved scenario, and `allocator rules SCENARIO` shows them, but a plan "
                 "still applies every registered rule.")
-    return "Models that read these switches: " + _code_list(SWITCH_HONOURED_BY) + "."
+    return ("Models that read these switches: " + _code_list(SWITCH_HONOURED_BY) + ". "
+            + switch_summary())
 
 
 def _documents() -> list[list[str]]:
