@@ -31,7 +31,7 @@ import pandas as pd
 from allocator import audit_rotation, audit_siting, audit_targets  # noqa: F401 (register)
 from allocator.audit_core import CHECKS, EXCEPTION, NOT_APPLICABLE, AuditContext, Finding, normalise
 from allocator.audit_io import read_plan, read_tables_dir, scenario_tables
-from allocator.audit_messages import render
+from allocator.audit_messages import audit_language, render
 from allocator.audit_params import AuditParams, ConfigLike, params_from_config
 from allocator.rules import Kind, catalogue
 from allocator.scenario import ResolvedScenario
@@ -85,7 +85,7 @@ def _findings(ctx: AuditContext, rule_id: str) -> list[Finding]:
 
 
 def audit_tables(tables: Mapping[str, pd.DataFrame], config: ConfigLike, *,
-                 language: str = "en") -> pd.DataFrame:
+                 language: str | None = None) -> pd.DataFrame:
     """Audit result tables against a scenario.
 
     Parameters
@@ -100,7 +100,8 @@ def audit_tables(tables: Mapping[str, pd.DataFrame], config: ConfigLike, *,
         resolved scenario as a mapping) or ready-made
         :class:`~allocator.audit_params.AuditParams`.
     language
-        Message language (``en``; others fall back to English).
+        Message language (``zh`` or ``en``); default ``--lang``, else the scenario's
+        ``meta.language`` (:func:`allocator.audit_messages.audit_language`).
 
     Returns
     -------
@@ -108,6 +109,7 @@ def audit_tables(tables: Mapping[str, pd.DataFrame], config: ConfigLike, *,
         The audit table (:data:`AUDIT_COLUMNS`), rules in catalogue order.
     """
     params: AuditParams = params_from_config(config)
+    language = language or audit_language(config)
     ctx = AuditContext(normalise(tables), params)
     entries = catalogue()
     order = list(entries)
@@ -144,7 +146,7 @@ def write_audit(audit: pd.DataFrame, folder: str | Path) -> Path:
 
 
 def audit_results_dir(path: str | Path, config: ConfigLike = None, *,
-                      language: str = "en") -> pd.DataFrame:
+                      language: str | None = None) -> pd.DataFrame:
     """Audit a results directory: its CSV tables against its ``scenario.resolved.yaml``.
 
     Parameters
@@ -171,7 +173,7 @@ def audit_results_dir(path: str | Path, config: ConfigLike = None, *,
 
 
 def audit_plan(plan_paths: Mapping[str, str | Path], scenario: ConfigLike, *,
-               language: str = "en") -> pd.DataFrame:
+               language: str | None = None) -> pd.DataFrame:
     """Audit a planner's own layout against a scenario, with the same output.
 
     Parameters

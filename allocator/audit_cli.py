@@ -25,7 +25,9 @@ from rich.table import Table
 
 from allocator.audit import AUDIT_FILE, audit_plan, audit_results_dir, hard_failures
 from allocator.audit_io import KNOWN_TABLES
+from allocator.audit_messages import audit_language, results_language
 from allocator.errors import ExitCode, InputError
+from allocator.i18n import choose_language, problem_text, t
 
 __all__ = ["AUDIT_FAILED", "audit_command", "plan_paths"]
 
@@ -83,12 +85,14 @@ def plan_paths(items: list[str]) -> dict[str, str]:
     return found
 
 
-def _summary(audit: pd.DataFrame) -> Table:
+def _summary(audit: pd.DataFrame, lang: str) -> Table:
     """Rows per rule and status."""
-    table = Table(title="audit")
+    table = Table(title=t("audit_cli.title", lang))
     statuses = ["pass", "fail", "exception", "not applicable"]
-    for column in ("rule", "kind", *statuses):
-        table.add_column(column, justify="left" if column in ("rule", "kind") else "right")
+    for column in ("rule", "kind"):
+        table.add_column(t(f"audit_cli.col_{column}", lang), justify="left")
+    for status in statuses:
+        table.add_column(t(f"audit_cli.{status.replace(' ', '_')}", lang), justify="right")
     for (rule_id, kind), group in audit.groupby(["rule_id", "kind"], sort=False):
         counts = group["status"].value_counts()
         table.add_row(str(rule_id), str(kind), *(str(int(counts.get(s, 0))) for s in statuses))
@@ -111,23 +115,32 @@ def audit_command(
     """Re-check every active HARD and TARGET rule from result tables; write audit.csv."""
     from allocator.layering import load_scenario
 
+    lang = choose_language() if results_dir is None else results_language(results_dir)
     if (results_dir is None) == (plan is None):
-        err.print("[red]give a RESULTS_DIR or --plan PLAN --scenario SCENARIO[/]")
+        err.print(t("audit_cli.needs_input", lang), style="red", markup=False)
         raise typer.Exit(ExitCode.BAD_INPUT)
     try:
         if plan is not None:
             if scenario is None:
-                err.print("[red]--plan needs --scenario SCENARIO.yaml[/]")
+                err.print(t("audit_cli.plan_needs_scenario", lang), style="red",
+                          markup=False)
                 raise typer.Exit(ExitCode.BAD_INPUT)
-            audit = audit_plan(plan_paths(plan), load_scenario(scenario))
+            resolved = load_scenario(scenario)
+            lang = audit_language(resolved)
+            audit = audit_plan(plan_paths(plan), resolved)
         else:
             assert results_dir is not None
             config = None if scenario is None else load_scenario(scenario)
-            audit = audit_results_dir(results_dir, config)
+            if config is not None:
+                lang = audit_language(config)
+            audit = audit_results_dir(results_dir, config, language=lang)
     except InputError as exc:
-        err.print(f"[bold red]Bad input[/]: {len(exc.problems)} problem(s)", highlight=False)
+        err.print(t("cli.bad_input", lang) + t("cli.problem_count", lang,
+                                               count=len(exc.problems)),
+                  style="bold red", markup=False, highlight=False)
         for problem in exc.problems:
-            err.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
+            err.print(f"  • {problem_text(problem, lang)}", markup=False, highlight=False,
+                      soft_wrap=True)
         raise typer.Exit(ExitCode.BAD_INPUT) from None
     except (FileNotFoundError, ValueError) as exc:
         err.print(f"[red]{exc}[/]", highlight=False)
@@ -137,13 +150,15 @@ def audit_command(
         file = target / AUDIT_FILE if target.is_dir() or target.suffix == "" else target
         file.parent.mkdir(parents=True, exist_ok=True)
         audit.to_csv(file, index=False, lineterminator="\n")
-        out.print(f"audit: {file}", highlight=False)
-    out.print(_summary(audit))
+        out.print(t("audit_cli.written", lang, path=file), highlight=False, markup=False)
+    out.print(_summary(audit, lang))
     failed = hard_failures(audit, targets=fail_on_targets)
     for row in failed.head(20).to_dict(orient="records"):
-        err.print(f"[red]FAIL[/] {row['rule_id']} {row['scope']}: {row['message']}",
-                  highlight=False, soft_wrap=True)
+        err.print(f"[red]{t('audit_cli.fail_label', lang)}[/]" + t(
+            "audit_cli.fail_line", lang, rule=row["rule_id"], scope=row["scope"],
+            message=row["message"]).replace("[", "\\["), highlight=False, soft_wrap=True)
     if len(failed) > 20:
-        err.print(f"… and {len(failed) - 20} more failures (see {AUDIT_FILE})")
+        err.print(t("audit_cli.more_failures", lang, count=len(failed) - 20, file=AUDIT_FILE),
+                  markup=False)
     if len(failed):
         raise typer.Exit(AUDIT_FAILED)

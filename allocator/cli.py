@@ -2,24 +2,43 @@
 
 Exit codes: 0 ok, 2 bad input, 3 infeasible, 4 solver failure or time limit without a
 solution (see :class:`allocator.errors.ExitCode`).
+
+Messages are in Chinese or English (:mod:`allocator.i18n`): ``--lang zh|en`` (or the
+``ALLOCATOR_LANG`` environment variable) before the command, else the scenario's
+``meta.language``, else English. Help texts stay in English.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import yaml
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
+from rich.text import Text
 
 from allocator import __version__
 from allocator.errors import ExitCode, InputError, OutputExistsError
+from allocator.i18n import (
+    LANGUAGES,
+    Lang,
+    choose_language,
+    from_english,
+    glossary,
+    language_override,
+    messages,
+    problem_text,
+    set_language,
+    t,
+)
 from allocator.layering import load_scenario
 from allocator.scenario import ResolvedScenario, scenario_json_schema
 
@@ -48,8 +67,16 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+class Language(StrEnum):
+    """Languages of ``--lang``."""
+
+    zh = "zh"
+    en = "en"
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -58,6 +85,12 @@ def _root(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Detailed log, tracebacks.")] = False,
+    lang: Annotated[
+        Language | None,
+        typer.Option("--lang", envvar="ALLOCATOR_LANG", case_sensitive=False,
+                     help="Language of messages and tables: zh or en (default: the "
+                     "scenario's meta.language, else en)."),
+    ] = None,
 ) -> None:
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     handler = RichHandler(console=err, show_path=debug, show_time=debug, markup=False)
@@ -65,19 +98,43 @@ def _root(
     if not debug:
         for noisy in ("pyogrio", "fiona", "matplotlib", "numexpr"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    ctx.call_on_close(set_language(None if lang is None else lang.value))
 
 
-def _report_input_error(exc: InputError) -> None:
-    err.print(f"[bold red]Bad input[/]: {len(exc.problems)} problem(s)", highlight=False)
+def _language(resolved: ResolvedScenario | None = None) -> Lang:
+    """``--lang``, else the scenario's ``meta.language``, else English."""
+    return choose_language(resolved.config.meta.language if resolved is not None else None)
+
+
+def _guess_language(path: Path | None, sets: list[str] | None) -> Lang:
+    """The language for a scenario that did not load: ``--lang``, ``--set``, the raw file."""
+    for item in reversed(sets or []):
+        key, _, value = item.partition("=")
+        if key.strip() == "meta.language" and value.strip() in LANGUAGES:
+            return choose_language(value.strip())
+    meta: Any = None
+    if path is not None:
+        try:
+            meta = (yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}).get("meta")
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
+            meta = None
+    return choose_language(meta.get("language") if isinstance(meta, dict) else None)
+
+
+def _report_input_error(exc: InputError, lang: Lang) -> None:
+    err.print(Text.assemble((t("cli.bad_input", lang), "bold red"),
+                            t("cli.problem_count", lang, count=len(exc.problems))),
+              highlight=False)
     for problem in exc.problems:
-        err.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"  • {problem_text(problem, lang)}", markup=False, highlight=False,
+                  soft_wrap=True)
 
 
 def _load(path: Path, scenario: str | None, sets: list[str] | None) -> ResolvedScenario:
     try:
         return load_scenario(path, scenario=scenario, sets=sets or ())
     except InputError as exc:
-        _report_input_error(exc)
+        _report_input_error(exc, _guess_language(path, sets))
         raise typer.Exit(ExitCode.BAD_INPUT) from None
 
 
@@ -98,40 +155,47 @@ def validate(path: ScenarioArg, scenario: ScenarioOpt = None, sets: SetOpt = Non
     from allocator.inputs import load_inputs
 
     resolved = _load(path, scenario, sets)
+    lang = _language(resolved)
     try:
         inputs = load_inputs(resolved)
     except InputError as exc:
-        _report_input_error(exc)
+        _report_input_error(exc, lang)
         raise typer.Exit(ExitCode.BAD_INPUT) from None
     out.print(
-        f"[green]OK[/] {path}: {len(inputs.zones)} zones, {len(inputs.schools)} schools, "
-        f"{len(inputs.candidates)} candidate sites",
+        Text.assemble((t("validate.ok", lang), "green"), t(
+            "validate.summary", lang, path=path, zones=len(inputs.zones),
+            schools=len(inputs.schools), candidates=len(inputs.candidates))),
         highlight=False,
     )
 
 
-def _summary_table(results: Results) -> Table:
-    table = Table(title=f"{results.scenario.config.meta.name}: {results.info.status}")
-    for column in (
-        "year",
-        "stage",
-        "children",
-        "existing seats",
-        "new sites",
-        "new seats",
-        "cost (million CNY)",
-        "unmet",
-    ):
-        table.add_column(column, justify="left" if column in ("year", "stage") else "right")
+_SUMMARY_COLUMNS = ("year", "stage", "children", "existing_seats", "new_sites", "new_seats",
+                    "cost", "unmet")
+_COST_UNIT_CNY: dict[Lang, float] = {"zh": 1e4, "en": 1e6}
+"""The summary's money unit: 万元 (10,000 CNY) in Chinese, million CNY in English."""
+
+
+def _status_word(status: str, lang: Lang) -> str:
+    """A solve status in ``lang`` (unknown statuses as they are)."""
+    return messages().get(f"status.{status}", lang) or status
+
+
+def _summary_table(results: Results, lang: Lang) -> Table:
+    table = Table(title=t("run.title", lang, name=results.scenario.config.meta.name,
+                          status=_status_word(results.info.status, lang)))
+    for column in _SUMMARY_COLUMNS:
+        table.add_column(t(f"run.col_{column}", lang),
+                         justify="left" if column in ("year", "stage") else "right")
+    unit = _COST_UNIT_CNY[lang]
     for row in results.summary().to_dict(orient="records"):
         table.add_row(
             str(row["year"]),
-            str(row["stage"]),
+            glossary(str(row["stage"]), lang),
             f"{row['children']:,.0f}",
             f"{row['existing_seats']:,}",
             f"{row['new_sites']}",
             f"{row['new_seats']:,}",
-            f"{row['cost_cny'] / 1e6:,.1f}",
+            f"{row['cost_cny'] / unit:,.1f}",
             f"{row['unmet']:,.0f}",
         )
     return table
@@ -152,45 +216,66 @@ def run(
     from allocator.pipeline import run as run_pipeline
 
     resolved = _load(path, scenario, sets)
+    lang = _language(resolved)
     name = resolved.config.meta.name + (f"-{scenario.replace(',', '+')}" if scenario else "")
     target = out_dir or Path("results") / name
     if target.exists() and not overwrite:
-        err.print(
-            f"[red]{target} already exists[/]; choose another --out or pass --overwrite",
-            highlight=False,
-        )
+        _print_exists(target, lang)
         raise typer.Exit(ExitCode.BAD_INPUT)
     quiet = logging.getLogger().level > logging.INFO
     try:
-        with err.status("starting", spinner="dots") if not quiet else _nothing() as status:
+        with (err.status(t("run.starting", lang), spinner="dots") if not quiet
+              else _nothing()) as status:
 
             def on_step(step: str) -> None:
                 if status is not None:
-                    status.update(f"{step} …")
+                    shown = messages().get(f"step.{step.replace(' ', '_')}", lang) or step
+                    status.update(t("run.step", lang, step=shown))
                 log.info("step: %s", step)
 
             results = run_pipeline(resolved, on_step=on_step)
             on_step("write results")
             written = results.to_dir(target, overwrite=overwrite)
+            on_step("write report")
+            _write_report(written, resolved.source.parent)
     except InputError as exc:
-        _report_input_error(exc)
+        _report_input_error(exc, lang)
         raise typer.Exit(ExitCode.BAD_INPUT) from None
-    except OutputExistsError as exc:
-        err.print(f"[red]{exc}[/]", highlight=False)
+    except OutputExistsError:
+        _print_exists(target, lang)
         raise typer.Exit(ExitCode.BAD_INPUT) from None
     info = results.info
     if not quiet:
-        out.print(_summary_table(results))
-        gap = f"{info.gap:.2%}" if info.gap is not None else "n/a"
+        out.print(_summary_table(results, lang))
+        gap = f"{info.gap:.2%}" if info.gap is not None else t("run.not_available", lang)
         out.print(
-            f"status {info.status}, objective {info.objective}, bound {info.bound}, "
-            f"gap {gap}, {info.seconds:.2f} s with {info.solver}",
-            highlight=False,
+            t("run.status_line", lang, status=_status_word(info.status, lang),
+              objective=info.objective, bound=info.bound, gap=gap,
+              seconds=f"{info.seconds:.2f}", solver=info.solver),
+            highlight=False, markup=False,
         )
-        out.print(f"results: {written}", highlight=False)
+        out.print(t("run.results", lang, path=written), highlight=False, markup=False)
     if results.exit_code != ExitCode.OK:
-        err.print(f"[red]{info.status}[/]: {info.message}", highlight=False)
+        err.print(Text.assemble((_status_word(info.status, lang), "red"), f": {info.message}"),
+                  highlight=False)
+        for line in results.explanation:
+            err.print(line, highlight=False, markup=False)
     raise typer.Exit(results.exit_code)
+
+
+def _write_report(folder: Path, scenario_dir: Path) -> None:
+    """Write ``report.html`` into a written results directory; a failure only warns."""
+    from allocator.report import write_report
+
+    try:
+        write_report(folder, scenario_dir=scenario_dir)
+    except Exception as exc:  # the results are written; a report failure must not lose them
+        log.warning("report.html not written: %s", exc)
+
+
+def _print_exists(target: Path, lang: Lang) -> None:
+    err.print(Text.assemble((t("cli.exists", lang, target=target), "red"),
+                            t("cli.exists_hint", lang)), highlight=False)
 
 
 class _nothing:  # noqa: N801 - used like a context manager function
@@ -254,15 +339,15 @@ def rules(
     )
 
     if path is None and (scenario or sets):
-        err.print("[red]--scenario and --set need a scenario file[/]", highlight=False)
+        err.print(Text(t("cli.needs_scenario_file", _language()), style="red"),
+                  highlight=False)
         raise typer.Exit(ExitCode.BAD_INPUT)
-    config = _load(path, scenario, sets).config.rules if path is not None else None
+    resolved = _load(path, scenario, sets) if path is not None else None
+    lang = _language(resolved)
+    config = resolved.config.rules if resolved is not None else None
     for name, problem in load_rule_modules().items():
-        err.print(
-            f"warning: could not import {name} ({problem}); its rules are missing",
-            markup=False,
-            highlight=False,
-        )
+        err.print(t("cli.import_warning", lang, name=name, problem=problem), markup=False,
+                  highlight=False)
     rows = recipe(config)
     missing = not_modelled_rows() if show_all else None
     if fmt is RulesFormat.markdown:
@@ -271,49 +356,66 @@ def rules(
     if fmt is RulesFormat.csv:
         sys.stdout.write(to_csv(rows, missing))
         return
-    out.print(_rules_table(rows, switches=config is not None))
+    out.print(_rules_table(rows, lang, switches=config is not None))
     if missing is not None:
-        out.print(_not_modelled_table(missing))
+        out.print(_not_modelled_table(missing, lang))
+    total = len(catalogue())
     out.print(
-        f"{len(rows)} of {len(catalogue())} catalogue rules modelled, "
-        f"{len(catalogue()) - len(rows)} not modelled"
-        + ("" if show_all else " (--all lists them with the reason)"),
-        highlight=False,
+        t("rules.count", lang, modelled=len(rows), total=total, missing=total - len(rows))
+        + ("" if show_all else t("rules.all_hint", lang)),
+        highlight=False, markup=False,
     )
     if config is not None:
-        out.print(f"on/off is the scenario's rules: setting. {switch_note()}", highlight=False)
+        out.print(t("rules.switch_source", lang, note=_switch_note(lang, switch_note())),
+                  highlight=False, markup=False)
 
 
+def _switch_note(lang: Lang, english: str) -> str:
+    """Which models read the ``rules:`` switches, in ``lang`` (``english`` as written)."""
+    from allocator.rules.config import SWITCH_HONOURED_BY
+
+    if lang == "en":
+        return english
+    if not SWITCH_HONOURED_BY:
+        return t("rules.switch_note_none", lang)
+    return t("rules.switch_note_some", lang,
+             models=", ".join(f"`{m}`" for m in SWITCH_HONOURED_BY))
+
+
+def _kind_words(kinds: str, lang: Lang) -> str:
+    """``PARAM/HARD`` in ``lang`` (each part through the ``kind`` section)."""
+    return "/".join(messages().get(f"kind.{k}", lang) or k for k in kinds.split("/"))
+
+
+_RULE_COLUMNS = ("id", "kind", "document", "clause", "quote", "parameters")
 _RULE_COLUMN_WIDTH = {"document": 20, "clause": 16, "quote": 60, "parameters": 36, "reason": 60}
 
 
-def _rules_table(rows: list[RecipeRow], *, switches: bool) -> Table:
-    from rich.text import Text
-
+def _rules_table(rows: list[RecipeRow], lang: Lang, *, switches: bool) -> Table:
     from allocator.rules.recipe import short_document
 
-    table = Table(title="Modelled rules")
-    columns = ["ID", "kind", "document", "clause", "quote", "parameters"]
-    for column in [*columns, *(["on/off"] if switches else [])]:
-        table.add_column(column, overflow="fold", max_width=_RULE_COLUMN_WIDTH.get(column))
+    table = Table(title=t("rules.title_modelled", lang))
+    for column in [*_RULE_COLUMNS, *(["switch"] if switches else [])]:
+        table.add_column(t(f"rules.col_{column}", lang), overflow="fold",
+                         max_width=_RULE_COLUMN_WIDTH.get(column))
     for r in rows:
-        cells = [r.rule_id, r.kind, short_document(r.document), r.clause, r.quote,
-                 ", ".join(r.params), *([r.switch] if switches else [])]
+        switch = (from_english(r.switch, lang, "switch") or r.switch) if switches else ""
+        cells = [r.rule_id, _kind_words(r.kind, lang), short_document(r.document), r.clause,
+                 r.quote, ", ".join(r.params), *([switch] if switches else [])]
         table.add_row(*(Text(c) for c in cells))
     return table
 
 
-def _not_modelled_table(missing: list[NotModelledRow]) -> Table:
-    from rich.text import Text
-
+def _not_modelled_table(missing: list[NotModelledRow], lang: Lang) -> Table:
     from allocator.rules.recipe import short_document
 
-    table = Table(title="Not modelled")
-    for column in ("ID", "catalogue kind", "document", "clause", "quote", "reason"):
-        table.add_column(column, overflow="fold", max_width=_RULE_COLUMN_WIDTH.get(column))
+    table = Table(title=t("rules.title_not_modelled", lang))
+    for column in ("id", "catalogue_kind", "document", "clause", "quote", "reason"):
+        table.add_column(t(f"rules.col_{column}", lang), overflow="fold",
+                         max_width=_RULE_COLUMN_WIDTH.get(column))
     for m in missing:
-        cells = [m.rule_id, m.catalogue_kind, short_document(m.document), m.clause, m.quote,
-                 m.reason]
+        cells = [m.rule_id, _kind_words(m.catalogue_kind, lang), short_document(m.document),
+                 m.clause, m.quote, m.reason]
         table.add_row(*(Text(c) for c in cells))
     return table
 
@@ -339,15 +441,19 @@ def map_(
     from allocator.map_cli import DEFAULT_NAMES, map_command
 
     fmt = fmt.lower()
+    lang = lang or language_override()
+    said = choose_language(lang)
     if fmt not in DEFAULT_NAMES:
-        err.print(f"[red]--format must be png, html or gpkg[/], not {fmt!r}", highlight=False)
+        err.print(Text.assemble((t("cli.map_format", said), "red"),
+                                t("cli.map_format_value", said, value=repr(fmt))),
+                  highlight=False)
         raise typer.Exit(ExitCode.BAD_INPUT)
     try:
         written = map_command(results_dir, fmt, out=out_path, lang=lang)
     except (FileNotFoundError, ValueError) as exc:
-        err.print(f"[red]{exc}[/]", highlight=False)
+        err.print(Text(str(exc), style="red"), highlight=False)
         raise typer.Exit(ExitCode.BAD_INPUT) from None
-    out.print(f"map: {written}", highlight=False)
+    out.print(t("cli.map_written", said, path=written), highlight=False, markup=False)
 
 
 def _add_bench() -> None:
@@ -368,6 +474,15 @@ def _add_audit() -> None:
 _add_audit()
 
 
+def _add_compare() -> None:
+    from allocator.compare_cli import compare_command
+
+    app.command("compare")(compare_command)
+
+
+_add_compare()
+
+
 def main() -> None:
     """Console-script entry point; unexpected errors get one line unless ``--debug``."""
     try:
@@ -375,9 +490,17 @@ def main() -> None:
     except Exception as exc:
         if "--debug" in sys.argv:
             raise
-        err.print(
-            f"[red]internal error[/]: {type(exc).__name__}: {exc} (run with --debug "
-            "for the traceback)",
-            highlight=False,
-        )
+        lang = _argv_language(sys.argv[1:])
+        err.print(Text.assemble((t("cli.internal_error", lang), "red"), t(
+            "cli.internal_detail", lang, kind=type(exc).__name__, error=exc)), highlight=False)
         sys.exit(1)
+
+
+def _argv_language(args: list[str]) -> Lang:
+    """``--lang`` of a command line that failed (the option is gone by then), else English."""
+    for i, arg in enumerate(args):
+        value = arg.partition("=")[2] if arg.startswith("--lang=") else (
+            args[i + 1] if arg == "--lang" and i + 1 < len(args) else None)
+        if value is not None and value.lower() in LANGUAGES:
+            return choose_language(value.lower())
+    return choose_language(os.environ.get("ALLOCATOR_LANG", "").lower() or None)
