@@ -181,7 +181,7 @@ def _standards_problems(resolved: ResolvedScenario, inputs: PlanInputs) -> list[
         if not (has_counts or has_share):
             problems.append(
                 Problem(
-                    config.data.zones.path,
+                    _source(config.data.zones),
                     f"column {stage}",
                     f"stage '{stage}' is planned but the zones give no '{stage}' counts; add the "
                     f"column, or a 'population' column and standards.school_age_shares.{stage}",
@@ -197,11 +197,16 @@ def _standards_problems(resolved: ResolvedScenario, inputs: PlanInputs) -> list[
 
 
 def _row_label(ref: LayerRef, index: object) -> str:
-    """How a row is named: spreadsheet rows for CSV (header is row 1), features otherwise."""
+    """How a row is named: spreadsheet rows for CSV and xlsx (header is row 1), else features."""
     position = int(str(index))
-    if ref.path.lower().endswith(".csv"):
+    if ref.path.lower().endswith((".csv", ".xlsx")):
         return f"row {position + 2}"
     return f"feature {position + 1}"
+
+
+def _source(ref: LayerRef | TableRef) -> str:
+    """The file as problems name it: its path, and the sheet of a workbook."""
+    return ref.path if ref.sheet is None else f"{ref.path}, sheet {ref.sheet}"
 
 
 def _demand_problems(resolved: ResolvedScenario, inputs: PlanInputs) -> list[Problem]:
@@ -209,13 +214,14 @@ def _demand_problems(resolved: ResolvedScenario, inputs: PlanInputs) -> list[Pro
     demand = resolved.config.demand
     problems: list[Problem] = []
     if inputs.births is not None and "county" not in inputs.zones.columns:
-        problems.append(Problem(resolved.config.data.zones.path, "column county",
+        problems.append(Problem(_source(resolved.config.data.zones), "column county",
                                 "births are given by county, so the zones need a county column"))
     if inputs.housing is not None and demand.housing is not None:
         unknown = ~inputs.housing["zone_id"].isin(set(inputs.zones["zone_id"]))
         for index in inputs.housing.index[unknown][:5]:
             value = repr(inputs.housing.at[index, "zone_id"])
-            problems.append(Problem(demand.housing.path, f"row {int(index) + 2}, column zone_id",
+            problems.append(Problem(_source(demand.housing),
+                                    f"row {int(index) + 2}, column zone_id",
                                     "no zone has this id", value))
     return problems
 
@@ -228,7 +234,7 @@ def _cross_layer_problems(resolved: ResolvedScenario, inputs: PlanInputs) -> lis
         if shared:
             problems.append(
                 Problem(
-                    config.data.candidates.path,
+                    _source(config.data.candidates),
                     "column site_id",
                     "site ids must differ from school ids",
                     ", ".join(shared[:5]),
@@ -240,7 +246,7 @@ def _cross_layer_problems(resolved: ResolvedScenario, inputs: PlanInputs) -> lis
             row = inputs.schools.loc[index]
             problems.append(
                 Problem(
-                    config.data.schools.path,
+                    _source(config.data.schools),
                     f"{_row_label(config.data.schools, index)}, column max_classes",
                     "max_classes (land limit) must be at least the current classes",
                     f"{row['max_classes']} < {row['classes']}",
@@ -290,6 +296,7 @@ def load_inputs(resolved: ResolvedScenario) -> PlanInputs:
                 geometry_types=geometry_types,
                 columns=columns,
                 id_column=id_column,
+                sheet=ref.sheet,
             )
         except InputError as exc:
             problems.extend(exc.problems)
@@ -318,7 +325,8 @@ def load_inputs(resolved: ResolvedScenario) -> PlanInputs:
             return None
         path = resolved.layer_path(ref)
         try:
-            frame = read_table(path, label=ref.path, columns=columns, unique=unique)
+            frame = read_table(path, label=ref.path, columns=columns, unique=unique,
+                               sheet=ref.sheet)
         except InputError as exc:
             problems.extend(exc.problems)
             return None

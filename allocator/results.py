@@ -43,6 +43,7 @@ import yaml
 
 from allocator.audit import audit_tables
 from allocator.errors import ExitCode, OutputExistsError
+from allocator.excel_out import PLAN_XLSX, write_plan_xlsx
 from allocator.scenario import ResolvedScenario
 from allocator.solvers import SolveInfo
 
@@ -252,7 +253,7 @@ class Results:
             "explanation": list(self.explanation),
             "versions": _versions(),
             "files": [MANIFEST, RESOLVED, *(f"{t}.csv" for t in TABLES if t in self.tables),
-                      AUDIT, GPKG, *([EXPLANATION] if self.explanation else [])],
+                      AUDIT, GPKG, PLAN_XLSX, *([EXPLANATION] if self.explanation else [])],
         }
 
     def _write_into(self, folder: Path) -> None:
@@ -264,6 +265,7 @@ class Results:
                                          lineterminator="\n")
         audit = audit_tables(self.tables, self.scenario)
         audit.to_csv(folder / AUDIT, index=False, lineterminator="\n")
+        write_plan_xlsx(folder, {**self.tables, "audit": audit}, self.scenario.config.meta.language)
         if self.explanation:  # rule lines ("J-04 ...") as a list, other lines as paragraphs
             body = [f"- {line}" if re.match(r"[A-Z]-\d\d\b", line) else f"\n{line}\n"
                     for line in self.explanation]

@@ -108,12 +108,16 @@ class RotationTableRef(_Strict):
     """A CSV table, by path relative to the scenario file."""
 
     path: str = Field(min_length=1)
+    sheet: str | None = Field(None, description="Sheet of an Excel workbook (.xlsx); may be "
+                              "left out when the workbook has one sheet.")
 
 
 class RotationLayerRef(_Strict):
     """A CSV of points (``lon``, ``lat`` degrees), by path relative to the scenario file."""
 
     path: str = Field(min_length=1)
+    sheet: str | None = Field(None, description="Sheet of an Excel workbook (.xlsx); may be "
+                              "left out when the workbook has one sheet.")
     datum: Literal["wgs84", "cgcs2000", "gcj02"] = Field(
         "wgs84", description="Geodetic datum of lon/lat; gcj02 is converted to WGS-84.")
 
@@ -122,6 +126,8 @@ class RegionTable(_Strict):
     """County -> region table (e.g. Jiangmen's ``counties.csv``: adcode -> east / west)."""
 
     path: str = Field(min_length=1)
+    sheet: str | None = Field(None, description="Sheet of an Excel workbook (.xlsx); may be "
+                              "left out when the workbook has one sheet.")
     county_column: str = Field("county", min_length=1,
                                description="Column holding the county code of the schools.")
     region_column: str = Field("region", min_length=1, description="Column holding the region.")

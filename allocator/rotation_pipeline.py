@@ -190,7 +190,7 @@ class _Reader:
         path = self.path(ref)
         try:
             frame = read_table(path, label=ref.path, columns=columns, id_column=id_column,
-                               unique=unique)
+                               unique=unique, sheet=ref.sheet)
         except InputError as exc:
             self.problems.extend(exc.problems)
             return None
@@ -301,7 +301,7 @@ def _research_bodies(section: RotationConfig, crs: pyproj.CRS, reader: _Reader
     path = reader.path(ref)
     try:
         layer = read_layer(path, label=ref.path, datum=ref.datum, columns=RESEARCH_COLUMNS,
-                           id_column="school_id", geometry_types=("Point",))
+                           id_column="school_id", geometry_types=("Point",), sheet=ref.sheet)
     except InputError as exc:
         reader.problems.extend(exc.problems)
         return pd.DataFrame()

@@ -205,6 +205,8 @@ class LayerRef(StrictModel):
         "wgs84", description="Geodetic datum of lon/lat values; gcj02 is converted to WGS-84."
     )
     layer: str | None = Field(None, description="Layer name inside a GeoPackage.")
+    sheet: str | None = Field(None, description="Sheet of an Excel workbook (.xlsx); may be "
+                              "left out when the workbook has one sheet.")
     lon_column: str = "lon"
     lat_column: str = "lat"
 
@@ -385,9 +387,11 @@ class VariantConfig(StrictModel):
 
 
 class TableRef(StrictModel):
-    """A non-spatial table (CSV), by path relative to the scenario file."""
+    """A non-spatial table (CSV or a sheet of an .xlsx workbook), relative to the scenario."""
 
     path: str = Field(min_length=1)
+    sheet: str | None = Field(None, description="Sheet of an Excel workbook (.xlsx); may be "
+                              "left out when the workbook has one sheet.")
 
 
 MigrationRate = Annotated[float, Field(ge=-0.5, le=0.5)]

@@ -7,8 +7,11 @@ latitude (``EPSG:4326``). Anything wrong is collected as :class:`~gis.errors.Pro
 records naming the file, the row or feature, the column and the offending values, and
 raised together as one :class:`~gis.errors.InputError`.
 
-Row numbers follow what a spreadsheet shows for CSV files (the header is row 1, the
-first data row is row 2); features in GIS files are numbered from 1.
+Row numbers follow what a spreadsheet shows for CSV files and Excel sheets (the header is
+row 1, the first data row is row 2); features in GIS files are numbered from 1. Points can
+also come from one sheet of an Excel workbook (``.xlsx``) with longitude/latitude columns,
+and headers may be written in Chinese or English (经度/lon; see :mod:`gis.headers`);
+problems then name the workbook, the sheet and the column as written.
 
 Tables without locations are read by :func:`~gis.tables.read_table`, and the column
 declarations and checks live in :mod:`gis.columns`; both are re-exported here, so
@@ -22,7 +25,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import geopandas as gpd
 import numpy as np
@@ -39,7 +42,6 @@ from gis.columns import (
     Context,
     all_specs,
     cell_text,
-    check_column,
     duplicate_problems,
     parse_float,
     shorten,
@@ -47,13 +49,17 @@ from gis.columns import (
 )
 from gis.crs import DATUMS, WGS84, to_wgs84
 from gis.errors import InputError, Problem
+from gis.headers import WrittenContext
 from gis.tables import (
-    HEADER_ROWS,
     TABLE_SUFFIXES,
+    XLS_HINT,
+    Cells,
     UnreadableError,
     check_file,
+    check_specs,
+    named_columns,
     one_line,
-    read_csv_cells,
+    read_cells,
     read_table,
 )
 
@@ -72,6 +78,7 @@ logger = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES: Final = {
     ".csv": "CSV",
+    ".xlsx": "Excel workbook",
     ".geojson": "GeoJSON",
     ".json": "GeoJSON",
     ".gpkg": "GeoPackage",
@@ -80,8 +87,9 @@ SUPPORTED_SUFFIXES: Final = {
 """File name extensions :func:`read_layer` understands, and the format each means."""
 
 _SUFFIX_HINTS: Final = {
-    ".xlsx": "save the sheet as 'CSV UTF-8 (Comma delimited)' from Excel",
-    ".xls": "save the sheet as 'CSV UTF-8 (Comma delimited)' from Excel",
+    ".xls": XLS_HINT,
+    ".xlsm": XLS_HINT,
+    ".et": XLS_HINT,
     ".shp": "convert the shapefile to GeoPackage (.gpkg), e.g. in QGIS with 'Export'",
     ".kml": "convert it to GeoJSON or GeoPackage, e.g. in QGIS with 'Export'",
     ".txt": "if it is a comma-separated table, rename it to .csv",
@@ -102,6 +110,7 @@ def read_layer(
     geometry_types: tuple[str, ...] | None = None,
     columns: Sequence[ColumnSpec] = (),
     id_column: str | None = None,
+    sheet: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read one data layer, check it and return it in WGS-84 longitude/latitude.
 
@@ -110,7 +119,8 @@ def read_layer(
     path
         The file. Its extension picks the format: ``.csv`` (a table of points with
         longitude/latitude columns in degrees, UTF-8 with or without Excel's BOM),
-        ``.geojson``/``.json`` (a FeatureCollection, a single Feature or a bare
+        ``.xlsx`` (one sheet of an Excel workbook, laid out like the CSV; the header is
+        row 1), ``.geojson``/``.json`` (a FeatureCollection, a single Feature or a bare
         geometry; longitude/latitude by the GeoJSON standard), ``.gpkg`` (GeoPackage,
         any CRS PROJ can transform to WGS-84) or ``.parquet`` (GeoParquet; needs the
         ``pyarrow`` package).
@@ -125,16 +135,21 @@ def read_layer(
         GeoPackage layer to read. Needed when the GeoPackage has several layers;
         ignored for other formats.
     lon_column, lat_column
-        CSV columns holding longitude and latitude in degrees.
+        CSV or sheet columns holding longitude and latitude in degrees (a header 经度 or
+        纬度 is read as ``lon`` or ``lat``).
     geometry_types
         Allowed geometry types, e.g. ``("Point",)`` or ``("Polygon", "MultiPolygon")``;
         ``None`` allows any.
     columns
         Columns to check and convert (see :class:`ColumnSpec`). Other columns are kept
-        unchanged.
+        unchanged. Headers may be written as in :mod:`gis.headers` (学校编号 for
+        ``school_id``); they are renamed to the declared names.
     id_column
         Column whose values must be present and unique. If it is not listed in
         ``columns`` it is checked as a required ``"id"`` column.
+    sheet
+        The sheet of an Excel workbook; may be left out when the workbook has one sheet.
+        Naming a sheet for another format is a problem.
 
     Returns
     -------
@@ -143,7 +158,8 @@ def read_layer(
         in file order. Declared columns are converted: ``id``, ``text`` and ``choice``
         to ``str``; ``count`` and ``number`` to float64 (int64 for ``integer`` counts);
         ``flag`` to bool. Optional columns absent from the file are not added. For CSV
-        files the longitude/latitude columns are replaced by the point geometry.
+        files and sheets the longitude/latitude columns are replaced by the point
+        geometry.
 
     Raises
     ------
@@ -155,16 +171,24 @@ def read_layer(
     specs = all_specs(columns, id_column)
     if datum not in DATUMS:
         raise ValueError(f"unknown datum {datum!r}; expected one of {', '.join(DATUMS)}")
+    keep = [spec.name for spec in specs] + [lon_column, lat_column]
     try:
         suffix = check_file(path, label, SUPPORTED_SUFFIXES, _SUFFIX_HINTS)
-        if suffix == ".csv":
-            ctx = Context(label, "row", HEADER_ROWS + 1)
-            frame, problems = _read_csv(path, ctx, lon_column, lat_column)
+        if suffix in TABLE_SUFFIXES:
+            cells = read_cells(path, label, suffix, sheet)
+            table, ctx, problems = named_columns(cells, keep)
+            frame, point_problems = _points(table, ctx, lon_column, lat_column)
+            problems += point_problems
             check_null = False
         else:
-            ctx = Context(label, "feature", 1)
-            frame = _read_geo(path, ctx, suffix, layer)
-            problems = []
+            if sheet is not None:
+                raise UnreadableError(Problem(label, "", f"a sheet ({sheet!r}) is named, but "
+                                              f"the file is {SUPPORTED_SUFFIXES[suffix]}, not "
+                                              "an Excel workbook (.xlsx); remove the sheet"))
+            geo = _read_geo(path, Context(label, "feature", 1), suffix, layer)
+            renamed, ctx, problems = named_columns(Cells(geo, [], label), keep,
+                                                   unit="feature", offset=1)
+            frame = gpd.GeoDataFrame(renamed, geometry=geo.geometry.name, crs=geo.crs)
             check_null = True
     except UnreadableError as unreadable:
         raise InputError([unreadable.problem]) from None
@@ -180,12 +204,8 @@ def read_layer(
             problems.append(ctx.problem(f"the data is in a CRS that cannot be used: {exc}"))
         else:
             problems += _range_problems(converted, ctx, suffix)
-    coerced: dict[str, pd.Series[Any]] = {}
-    for spec in specs:
-        checked = check_column(frame, spec, ctx)
-        problems += checked.problems
-        if checked.values is not None:
-            coerced[spec.name] = checked.values
+    coerced, checked_problems, _ = check_specs(frame, specs, ctx)
+    problems += checked_problems
     if id_column is not None and id_column in coerced:
         problems += duplicate_problems(coerced[id_column], id_column, ctx)
     if problems:
@@ -195,18 +215,19 @@ def read_layer(
     for name, values in coerced.items():
         result[name] = values
     result = result.reset_index(drop=True)
-    logger.info("read %d %ss from %s (%s, datum %s)", len(result), ctx.unit, label, suffix, datum)
+    logger.info("read %d %ss from %s (%s, datum %s)", len(result), ctx.unit, ctx.label, suffix,
+                datum)
     return result
 
 
-# ----------------------------------------------------------------------------- CSV
+# ----------------------------------------------------------------------------- CSV and sheets
 
 
-def _read_csv(
-    path: Path, ctx: Context, lon_column: str, lat_column: str
+def _points(
+    table: pd.DataFrame, ctx: WrittenContext, lon_column: str, lat_column: str
 ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
-    """Read a CSV of points; problems with the coordinates are returned, not raised."""
-    table, problems = read_csv_cells(path, ctx)
+    """Turn a table's lon/lat cells into points; coordinate problems are returned."""
+    problems: list[Problem] = []
     lon, lon_problems = _coordinate_column(table, lon_column, "longitude", ctx)
     lat, lat_problems = _coordinate_column(table, lat_column, "latitude", ctx)
     problems += lon_problems + lat_problems

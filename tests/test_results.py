@@ -46,7 +46,9 @@ def test_contract(tiny_results: Results, tmp_path: Path) -> None:
         "spend.csv",
         "plan_rules.csv",
         "audit.csv",
+        "exceptions.csv",
         "plan.gpkg",
+        "plan.xlsx",
     }
     audit = pd.read_csv(folder / "audit.csv")
     assert {"rule_id", "kind", "scope", "required", "actual", "status"} <= set(audit.columns)
@@ -68,7 +70,7 @@ def test_contract(tiny_results: Results, tmp_path: Path) -> None:
         "unmet": 100.0}]
     back = read_results_dir(folder)
     assert set(back.tables) == {"demand", "schools", "assignments", "sites", "expansions",
-                                "spend", "plan_rules"}
+                                "spend", "plan_rules", "exceptions"}
     assert back.tables["assignments"].shape == (3, 6)
     assert list(back.tables["demand"].columns) == [
         "zone_id", "stage", "year", "variant", "children", "migrant", "assigned", "unmet"]
@@ -81,7 +83,7 @@ def test_contract(tiny_results: Results, tmp_path: Path) -> None:
 def test_older_results_directory_without_new_tables(tiny_results: Results,
                                                     tmp_path: Path) -> None:
     folder = tiny_results.to_dir(tmp_path / "out")
-    for name in ("expansions", "spend", "plan_rules"):
+    for name in ("expansions", "spend", "plan_rules", "exceptions"):
         (folder / f"{name}.csv").unlink()
     back = read_results_dir(folder)
     assert set(back.tables) == {"demand", "schools", "assignments", "sites"}

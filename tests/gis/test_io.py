@@ -207,11 +207,11 @@ def test_missing_file_without_neighbours(tmp_path: Path) -> None:
 
 
 def test_unknown_extension_lists_supported(tmp_path: Path) -> None:
-    path = _write(tmp_path, "schools.xlsx", "x")
+    path = _write(tmp_path, "schools.xls", "x")
     problem = _only(_problems(path))
-    assert problem.source == "data/schools.xlsx"
-    assert "'.xlsx'" in problem.message
-    for suffix in (".csv", ".geojson", ".json", ".gpkg", ".parquet"):
+    assert problem.source == "data/schools.xls"
+    assert "'.xls'" in problem.message
+    for suffix in (".csv", ".geojson", ".json", ".gpkg", ".parquet", ".xlsx"):
         assert suffix in problem.message
     assert "CSV UTF-8" in problem.message
 

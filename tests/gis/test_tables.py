@@ -137,10 +137,10 @@ def test_folder_is_not_a_file(tmp_path: Path) -> None:
 
 
 def test_unsupported_type_with_hint(tmp_path: Path) -> None:
-    path = _write(tmp_path, "births.xlsx", "x")
+    path = _write(tmp_path, "births.xls", "x")
     problem = _only(_problems(path))
-    assert problem.source == "data/births.xlsx"
-    assert "unsupported file type '.xlsx'" in problem.message
+    assert problem.source == "data/births.xls"
+    assert "unsupported file type '.xls'" in problem.message
     assert ".csv (CSV)" in problem.message
     assert "CSV UTF-8" in problem.message
     geo = _only(_problems(_write(tmp_path, "b.geojson", "{}")))
