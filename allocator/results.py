@@ -42,6 +42,7 @@ import pyogrio
 import yaml
 
 from allocator.audit import audit_tables
+from allocator.audit_io import scenario_tables
 from allocator.errors import ExitCode, OutputExistsError
 from allocator.excel_out import PLAN_XLSX, write_plan_xlsx
 from allocator.scenario import ResolvedScenario
@@ -263,7 +264,7 @@ class Results:
             if name in self.tables:
                 self.tables[name].to_csv(folder / f"{name}.csv", index=False,
                                          lineterminator="\n")
-        audit = audit_tables(self.tables, self.scenario)
+        audit = audit_tables({**scenario_tables(self.scenario), **self.tables}, self.scenario)
         audit.to_csv(folder / AUDIT, index=False, lineterminator="\n")
         write_plan_xlsx(folder, {**self.tables, "audit": audit}, self.scenario.config.meta.language)
         if self.explanation:  # rule lines ("J-04 ...") as a list, other lines as paragraphs
