@@ -79,7 +79,11 @@ def _flag(ctx: AuditContext, column: str) -> dict[str, bool] | None:
 
 
 def _senders(ctx: AuditContext) -> tuple[dict[str, bool] | None, dict[str, bool] | None]:
-    """D-19 senders (urban or high-quality) and receivers (rural or weak) by school."""
+    """D-19 senders (urban or high-quality) and rural receiving schools, by school.
+
+    D-19 counts rotations 到农村学校: a ``rural`` flag, else ``not urban``; ``None`` when
+    the tables say neither (every rotation is then counted, and the finding says so).
+    """
     sender = _flag(ctx, "sender")
     if sender is None:
         urban, quality = _flag(ctx, "urban"), _flag(ctx, "high_quality")
@@ -87,16 +91,11 @@ def _senders(ctx: AuditContext) -> tuple[dict[str, bool] | None, dict[str, bool]
             schools = set(urban or {}) | set(quality or {})
             sender = {s: (urban or {}).get(s, False) or (quality or {}).get(s, False)
                       for s in schools}
-    receiver = _flag(ctx, "receiver")
-    if receiver is None:
-        rural, weak, urban = _flag(ctx, "rural"), _flag(ctx, "weak"), _flag(ctx, "urban")
-        if rural is None and urban is not None:
-            rural = {s: not v for s, v in urban.items()}
-        if rural is not None or weak is not None:
-            schools = set(rural or {}) | set(weak or {})
-            receiver = {s: (rural or {}).get(s, False) or (weak or {}).get(s, False)
-                        for s in schools}
-    return sender, receiver
+    rural = _flag(ctx, "rural")
+    if rural is None:
+        urban = _flag(ctx, "urban")
+        rural = None if urban is None else {s: not v for s, v in urban.items()}
+    return sender, rural
 
 
 def _eligible(ctx: AuditContext, years: list[int]) -> dict[tuple[str, int], int] | None:
@@ -138,7 +137,7 @@ def rotation_quota(ctx: AuditContext) -> list[Finding]:
     """Urban-to-rural rotation quota and backbone share (D-19).
 
     Urban-to-rural rotation: for each urban or high-quality school ``u`` and year,
-    ``rotated[u] >= ceil(0.10 × eligible[u])`` (rotations to rural or weak schools), and
+    ``rotated[u] >= ceil(0.10 × eligible[u])`` (rotations to rural schools), and
     per sending school (or county, ``backbone_scope``) with rotators,
     ``backbone rotators >= ceil(0.20 × rotators)``.
     """
@@ -175,7 +174,7 @@ def rotation_quota(ctx: AuditContext) -> list[Finding]:
             {"rotated": actual, "eligible": count, "share": f"{p.rotation_min_share:.0%}",
              "short": need - actual, "why": why,
              "note": "" if receiver is not None else
-             " (receiving schools' rural/weak flags unknown: every rotation counted)"}))
+             " (receiving schools' rural/urban flags unknown: every rotation counted)"}))
     scope = "county" if p.backbone_scope == "county" else "school"
     key = "from_county" if scope == "county" and "from_county" in d19.columns else "from_school"
     d19 = d19.assign(backbone_count=d19["count"].where(d19["backbone"].astype(bool), 0))

@@ -305,6 +305,22 @@ def _combine(infos: list[SolveInfo], labels: list[str], blocks: int) -> SolveInf
                 f"{bound if bound is not None else 'n/a'}, gap {gap_text}")
 
 
+@dataclass(frozen=True, eq=False)
+class _Run:
+    """What one solved year block leaves behind (the model itself can then be freed)."""
+
+    info: SolveInfo
+    solution: Solution | None
+    slack_rows: list[tuple[object, ...]]
+
+
+def _finish(ctx: RotationModel, info: SolveInfo, solver: cp_model.CpSolver) -> _Run:
+    """Read the solution and slacks of a solved block, if it has a solution."""
+    if not info.has_solution:
+        return _Run(info, None, [])
+    return _Run(info, _solution(ctx, solver), _slack_rows(ctx, solver))
+
+
 def _solve_blocks(tables: RotationTables, network: Network, data: RotationInput,
                   options: CpSatOptions, *, elastic: bool, decompose: bool, year_workers: int
                   ) -> tuple[SolveInfo, Solution | None, list[tuple[object, ...]]]:
@@ -312,21 +328,23 @@ def _solve_blocks(tables: RotationTables, network: Network, data: RotationInput,
     blocks = ([(y,) for y in tables.years] if decompose and separable(
         tables, network, data.policy) else [tables.years])
     labels = [str(b[0]) if len(b) == 1 else f"{b[0]}-{b[-1]}" for b in blocks]
-    runs: list[tuple[SolveInfo, RotationModel, cp_model.CpSolver]] = []
+    runs: list[_Run] = []
     if year_workers > 1 and len(blocks) > 1:
-        ctxs = [_build(restrict(tables, years), network, data, elastic=elastic)
-                for years in blocks]
         workers = min(year_workers, len(blocks))
         share = _block_options(options, 0.0, len(blocks))
         share = dataclasses.replace(share, time_limit_s=None if share.time_limit_s is None
                                     else share.time_limit_s * workers)
 
-        def run(ctx: RotationModel) -> tuple[SolveInfo, RotationModel, cp_model.CpSolver]:
+        def run(ctx: RotationModel) -> _Run:
             info, solver = solve_cpsat(ctx.model, share, objective_scale=OBJECTIVE_SCALE)
-            return info, ctx, solver
+            return _finish(ctx, info, solver)
 
-        with ThreadPoolExecutor(workers) as pool:  # CP-SAT releases the GIL while solving
-            runs = list(pool.map(run, ctxs))
+        # Each year model is handed to the pool as soon as it is built, so building the
+        # next one (Python) overlaps the solves (CP-SAT releases the GIL while solving).
+        with ThreadPoolExecutor(workers) as pool:
+            futures = [pool.submit(run, _build(restrict(tables, years), network, data,
+                                               elastic=elastic)) for years in blocks]
+            runs = [future.result() for future in futures]
     else:
         spent = 0.0
         for k, years in enumerate(blocks):
@@ -336,15 +354,15 @@ def _solve_blocks(tables: RotationTables, network: Network, data: RotationInput,
                                                                  len(blocks) - k),
                                        objective_scale=OBJECTIVE_SCALE)
             spent += info.seconds
-            runs.append((info, ctx, solver))
+            runs.append(_finish(ctx, info, solver))
+            del ctx, solver  # the next year model need not share memory with this one
             if not info.has_solution:
                 break
-    infos = [info for info, _, _ in runs]
-    info = _combine(infos, labels, len(blocks))
+    info = _combine([r.info for r in runs], labels, len(blocks))
     if not info.has_solution:
         return info, None, []
-    parts = [_solution(ctx, solver) for _, ctx, solver in runs]
-    slack_rows = [row for _, ctx, solver in runs for row in _slack_rows(ctx, solver)]
+    parts = [r.solution for r in runs if r.solution is not None]
+    slack_rows = [row for r in runs for row in r.slack_rows]
     return info, _merge(parts), slack_rows
 
 

@@ -103,6 +103,9 @@ class RotationModel:
         self.model = cp_model.CpModel()
         self.zero = self.model.new_constant(0)
         self.tokens = token_map([*tables.schools, *tables.subjects])
+        self._token_memo: dict[str, str] = dict(self.tokens)
+        self._upper: dict[int, int] = {}  # variable index -> upper bound of a move variable
+        self._capacities: dict[MoveKey, int] = {}
         self.slacks: list[Slack] = []
         self.objective: list[Term] = []
         self.flow: dict[tuple[int, str, bool, int], cp_model.IntVar] = {}
@@ -139,7 +142,15 @@ class RotationModel:
 
     def tok(self, *ids: object) -> list[str]:
         """ASCII tokens of ids (for variable names)."""
-        return [self.tokens.get(str(i)) or ascii_token(str(i)) for i in ids]
+        memo = self._token_memo
+        out = []
+        for i in ids:
+            text = str(i)
+            token = memo.get(text)
+            if token is None:
+                token = memo[text] = ascii_token(text)
+            out.append(token)
+        return out
 
     def expr(self, terms: list[Term], constant: int = 0) -> cp_model.LinearExprT:
         """``Σ coef·var + constant`` (the zero constant keeps empty sums an expression)."""
@@ -194,7 +205,7 @@ class RotationModel:
                                      (self.in_vars, self.in_total, "in")):
             for key, variables in sorted(table.items()):
                 school, subject, backbone, move, year = key
-                upper = sum(int(list(v.proto.domain)[-1]) for v in variables)
+                upper = sum(self._upper[v.index] for v in variables)
                 if label == "out":  # at most the teachers who can make the move
                     upper = min(upper, self._capacity(school, subject, backbone, move, year))
                 name = model_name(label, move[0], *self.tok(school, subject, int(backbone),
@@ -212,8 +223,13 @@ class RotationModel:
     def _capacity(self, school: str, subject: str, backbone: bool, move: Move,
                   year: int) -> int:
         """Teachers of a group who could make ``move`` in ``year`` (upper bound)."""
-        return sum(c.size for c in self.group_cohorts(school, subject, backbone)
-                   if self._movable(c, move, year))
+        key: MoveKey = (school, subject, backbone, move, year)
+        found = self._capacities.get(key)
+        if found is None:
+            found = self._capacities[key] = sum(
+                c.size for c in self.group_cohorts(school, subject, backbone)
+                if self._movable(c, move, year))
+        return found
 
     def _register(self, arc: Arc, subject: str, backbone: bool, year: int,
                   var: cp_model.IntVar, *, changing: bool) -> None:
@@ -243,6 +259,7 @@ class RotationModel:
                     name = model_name("f", arc.move[0], *self.tok(
                         arc.source, arc.target, subject, int(backbone), year))
                     var = self.model.new_int_var(0, upper, name)
+                    self._upper[var.index] = upper
                     self.flow[(arc.index, subject, backbone, year)] = var
                     self._register(arc, subject, backbone, year, var,
                                    changing=arc.kind_change(year))
@@ -258,6 +275,7 @@ class RotationModel:
                     continue
                 name = model_name("x", *self.tok(teacher, arc.source, arc.target, year))
                 var = self.model.new_bool_var(name)
+                self._upper[var.index] = 1
                 self.xflow[(teacher, index, year)] = var
                 # Counted as "changing" when the teacher is unlocked: the G-11 row then
                 # keeps unlocked cohort moves for the normal changing arcs.

@@ -18,8 +18,9 @@ import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from allocator.errors import Problem, raise_if_any
@@ -49,7 +50,8 @@ class Arc:
     distance_km
         Distance (km), NaN if unknown (counted as 0 in the travel term).
     d19
-        Counts toward D-19: a sender (urban or high-quality) to a receiver (rural or weak).
+        Counts toward D-19: a rotation from a sender (urban or high-quality) to a rural
+        school (到农村学校; rotations to urban weak schools serve D-20, not D-19).
     pairings
         J-17 pairing ids the arc serves.
     bans
@@ -200,8 +202,13 @@ def _nearest(tables: RotationTables, source: SchoolInfo, targets: list[SchoolInf
     """Targets of ``source`` (stage-compatible, not itself) nearest first.
 
     Within ``limit_km`` if given (unknown distances then excluded), and only the first
-    ``policy.nearest_receivers`` if set; ties and unknown distances by id.
+    ``policy.nearest_receivers`` if set; ties and unknown distances by id. Targets a ban
+    closes (J-10, G-12; :func:`arc_bans`) come after every open one, so a banned
+    neighbour never takes the place of an open receiver further away; a school-pair
+    exception for the ban counts the pair as open.
     """
+    lifted = {(e.from_school, e.to_school) for e in policy.exceptions
+              if e.teacher_id is None and set(e.rules) & {"J-10", "G-12"}}
     near = []
     for t in targets:
         if t.school_id == source.school_id or not _stage_ok(source, t, policy):
@@ -209,11 +216,13 @@ def _nearest(tables: RotationTables, source: SchoolInfo, targets: list[SchoolInf
         km = tables.distance_km(source.school_id, t.school_id)
         if limit_km is not None and not km <= limit_km:
             continue
-        near.append((math.inf if math.isnan(km) else km, t.school_id))
+        closed = bool(arc_bans(source, t, policy)) and (
+            (source.school_id, t.school_id) not in lifted)
+        near.append((closed, math.inf if math.isnan(km) else km, t.school_id))
     near.sort()
     if policy.nearest_receivers is not None:
         near = near[:policy.nearest_receivers]
-    return [t for _, t in near]
+    return [t for _, _, t in near]
 
 
 @rule("J-17", kind=Kind.STRUCT, family="flows", params=("pairings", "policy.nearest_receivers"))
@@ -330,7 +339,7 @@ def _arcs(tables: RotationTables, policy: RotationPolicy) -> list[Arc]:
             arcs.append(Arc(
                 index=len(arcs), move=move, source=a, target=b,
                 distance_km=tables.distance_km(a, b),
-                d19=move == "rotation" and s.sender and t.receiver,
+                d19=move == "rotation" and s.sender and t.rural,
                 pairings=tuple(sorted(paired.get((a, b), set()))) if move == "rotation" else (),
                 bans=arc_bans(s, t, policy), changes_kind=g11 and s.kind != t.kind))
     return _school_exceptions(arcs, policy, tables.years)
@@ -387,9 +396,18 @@ def _cohorts(tables: RotationTables, policy: RotationPolicy,
     })
     cohorts: list[Cohort] = []
     columns = list(key.columns)
-    for values, idx in key.groupby(columns, sort=True, dropna=False).groups.items():
-        s, g, b, e, _, _, teacher = cast(tuple[Any, ...], values)
-        members = tuple(roster.loc[sorted(idx), "teacher_id"])
+    # One group number per row (numbered in the groupby's sorted order) and numpy takes
+    # per cohort instead of a pandas .loc each: members in index-label order, as before.
+    codes = key.groupby(columns, sort=True, dropna=False).ngroup().to_numpy()
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(int(codes.max(initial=-1)) + 2))
+    ids = roster["teacher_id"].to_numpy()
+    labels = roster.index.to_numpy()
+    values_of = [key[c].to_numpy(dtype=object) for c in columns]
+    for n in range(len(bounds) - 1):
+        pos = order[bounds[n]:bounds[n + 1]]
+        s, g, b, e, _, _, teacher = (v[pos[0]] for v in values_of)
+        members = tuple(str(t) for t in ids[pos[np.argsort(labels[pos], kind="stable")]])
         locked = raw_locked.get(members[0], frozenset())
         if teacher:
             lifted = {y for k in named[teacher] for y in years

@@ -79,6 +79,11 @@ class SchoolInfo:
         """D-19 receiver: a rural or weak school."""
         return not self.research and (not self.urban or self.weak)
 
+    @property
+    def rural(self) -> bool:
+        """A rural school: where D-19 rotations go (到农村学校)."""
+        return not self.research and not self.urban
+
 
 @dataclass(frozen=True, eq=False)
 class RotationTables:

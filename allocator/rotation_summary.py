@@ -101,41 +101,33 @@ def d19_shares(data: RotationInput, rotations: pd.DataFrame, years: tuple[int, .
     """D-19 per year, recomputed from the rotations table and the input teachers.
 
     A sender is an urban or high-quality school; its rotators are ``kind == rotation``
-    rows toward a rural or weak school (the model's D-19 arcs). A sender meets D-19 in a
-    year when ``rotators >= ceil(rotation_min_share · eligible)`` and ``backbone rotators
-    >= ceil(backbone_min_share · rotators)``. ``meeting_to_rural`` counts the senders
-    that meet both with rotators toward rural schools only, as the document words it
-    (到农村学校交流轮岗); ``rotated_to_rural`` is their number of rotators.
+    rows toward a rural school (到农村学校交流轮岗; rotations to urban weak schools serve
+    D-20 and are not counted). A sender meets D-19 in a year when ``rotators >=
+    ceil(rotation_min_share · eligible)`` and ``backbone rotators >= ceil(backbone_min_share
+    · rotators)``.
 
     Returns
     -------
     dict
-        ``year -> senders, meeting, meeting_to_rural, eligible, rotated, rotated_to_rural,
-        backbone, share, min_school_share, backbone_share, min_school_backbone_share``
-        (shares as fractions; ``None`` when undefined).
+        ``year -> senders, meeting, eligible, rotated, backbone, share, min_school_share,
+        backbone_share, min_school_backbone_share`` (shares as fractions; ``None`` when
+        undefined).
     """
     policy = data.policy
     schools = data.schools.assign(school_id=data.schools["school_id"].astype(str))
     flag = {c: dict(zip(schools["school_id"], schools[c].astype(str).str.lower().isin(
-        {"true", "1", "1.0"}), strict=True)) for c in ("urban", "high_quality", "weak")}
+        {"true", "1", "1.0"}), strict=True)) for c in ("urban", "high_quality")}
     research = set(schools.loc[schools["stage"].eq("research"), "school_id"])
     senders = sorted(s for s in schools["school_id"] if s not in research
                      and (flag["urban"][s] or flag["high_quality"][s]))
-    receivers = {s for s in schools["school_id"] if s not in research
-                 and (not flag["urban"][s] or flag["weak"][s])}
+    rural = {s for s in schools["school_id"] if s not in research and not flag["urban"][s]}
     eligible = _eligible(data, rotations, years)
-    rural = {s for s in receivers if not flag["urban"][s]}
     q_rot, q_bb = share(policy.rotation_min_share), share(policy.backbone_min_share)
-
-    def counted(targets: set[str]) -> tuple[dict[Any, int], dict[Any, int]]:
-        rot = rotations[rotations["kind"].eq("rotation")
-                        & rotations["to_school"].astype(str).isin(targets)]
-        moved = rot.groupby(["from_school", "year"])["count"].sum()
-        bb = rot[rot["backbone"].astype(bool)].groupby(["from_school", "year"])["count"].sum()
-        return ({k: int(v) for k, v in moved.items()}, {k: int(v) for k, v in bb.items()})
-
-    moved, backbone = counted(receivers)
-    moved_rural, backbone_rural = counted(rural)
+    rot = rotations[rotations["kind"].eq("rotation")
+                    & rotations["to_school"].astype(str).isin(rural)]
+    moved = rot.groupby(["from_school", "year"])["count"].sum().to_dict()
+    backbone = (rot[rot["backbone"].astype(bool)].groupby(["from_school", "year"])["count"]
+                .sum().to_dict())
     out: dict[str, dict[str, Any]] = {}
     for year in years:
         rows = [(s, eligible.get((s, year), 0), int(moved.get((s, year), 0)),
@@ -143,16 +135,11 @@ def d19_shares(data: RotationInput, rotations: pd.DataFrame, years: tuple[int, .
         rows = [r for r in rows if r[1] > 0]
         meeting = sum(n >= math.ceil(q_rot * e) and b >= math.ceil(q_bb * n)
                       for _, e, n, b in rows)
-        to_rural = [(moved_rural.get((s, year), 0), backbone_rural.get((s, year), 0), e)
-                    for s, e, _, _ in rows]
-        meeting_rural = sum(n >= math.ceil(q_rot * e) and b >= math.ceil(q_bb * n)
-                            for n, b, e in to_rural)
         e_all, n_all, b_all = (sum(r[i] for r in rows) for i in (1, 2, 3))
         with_movers = [r for r in rows if r[2] > 0]
         out[str(year)] = {
-            "senders": len(rows), "meeting": int(meeting),
-            "meeting_to_rural": int(meeting_rural), "eligible": e_all, "rotated": n_all,
-            "rotated_to_rural": sum(n for n, _, _ in to_rural), "backbone": b_all,
+            "senders": len(rows), "meeting": int(meeting), "eligible": e_all,
+            "rotated": n_all, "backbone": b_all,
             "share": round(n_all / e_all, 4) if e_all else None,
             "min_school_share": round(min(n / e for _, e, n, _ in rows), 4) if rows else None,
             "backbone_share": round(b_all / n_all, 4) if n_all else None,

@@ -47,9 +47,13 @@ def _schools(rng: np.random.Generator, n_schools: int, n_counties: int) -> pd.Da
     return pd.DataFrame(rows)
 
 
-def _enrolment(rng: np.random.Generator, schools: pd.DataFrame, years: list[int]
-               ) -> pd.DataFrame:
-    """Pupils and classes per school and year (growth within ±1.5 % a year)."""
+def _enrolment(rng: np.random.Generator, schools: pd.DataFrame, years: list[int],
+               scale: float = 1.0) -> pd.DataFrame:
+    """Pupils and classes per school and year (growth within ±1.5 % a year).
+
+    ``scale`` multiplies each school's drawn first-year pupils (rounded; 1 leaves the
+    draws as they are).
+    """
     rows = []
     for s, stage, urban in zip(schools["school_id"], schools["stage"], schools["urban"],
                                strict=True):
@@ -57,6 +61,8 @@ def _enrolment(rng: np.random.Generator, schools: pd.DataFrame, years: list[int]
             pupils = int(rng.integers(800, 1500) if urban else rng.integers(60, 420))
         else:
             pupils = int(rng.integers(700, 1400) if urban else rng.integers(200, 650))
+        if scale != 1.0:
+            pupils = max(1, round(pupils * scale))
         for year in years:
             classes = max(1, math.ceil(pupils / CLASS_SIZE[stage]))
             if stage == "primary" and pupils < 100:
@@ -99,6 +105,7 @@ def _teachers(rng: np.random.Generator, schools: pd.DataFrame, enrolment: pd.Dat
 
 def synth_rotation_input(*, n_schools: int = 50, n_years: int = 5, n_counties: int = 4,
                          first_year: int = 2024, seed: int = 0, researchers: int = 3,
+                         pupil_scale: float = 1.0,
                          policy: RotationPolicy | None = None,
                          weights: RotationWeights | None = None) -> RotationInput:
     """A random but plausible rotation instance (see the module docstring).
@@ -113,6 +120,10 @@ def synth_rotation_input(*, n_schools: int = 50, n_years: int = 5, n_counties: i
         Seed of the random generator.
     researchers
         Researchers per county research body (years in post 2–8).
+    pupil_scale
+        Multiplies every school's drawn enrolment (dimensionless, > 0; default 1). The
+        roster follows the posts, so teachers scale about in proportion: a size knob for
+        benchmarks (``bench/rotation_bench.py`` calibrates it to a target headcount).
     policy, weights
         Passed through (default: the documents' defaults).
 
@@ -121,11 +132,13 @@ def synth_rotation_input(*, n_schools: int = 50, n_years: int = 5, n_counties: i
     RotationInput
         A roster input with county pairings east -> west.
     """
+    if not pupil_scale > 0:
+        raise ValueError(f"pupil_scale must be > 0, got {pupil_scale}")
     rng = np.random.default_rng(seed)
     policy = policy or RotationPolicy()
     years = list(range(first_year, first_year + n_years))
     schools = _schools(rng, n_schools, n_counties)
-    enrolment = _enrolment(rng, schools, years)
+    enrolment = _enrolment(rng, schools, years, pupil_scale)
     teachers = _teachers(rng, schools, enrolment, policy, first_year)
     research = []
     staff = []

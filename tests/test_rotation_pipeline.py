@@ -214,13 +214,13 @@ def test_dafeng_d19_met_every_year(dafeng: RotationOutcome) -> None:
     teachers = pd.read_csv(data / "teachers.csv", dtype={"school_id": str})
     flags = pd.read_csv(data / "school_attributes.csv", dtype={"school_id": str})
     senders = set(flags.loc[flags["urban"].eq(1) | flags["high_quality"].eq(1), "school_id"])
-    receivers = set(flags.loc[flags["urban"].eq(0) | flags["weak"].eq(1), "school_id"])
+    rural = set(flags.loc[flags["urban"].eq(0), "school_id"])  # 到农村学校
     assert len(senders) == 21
     rotations = dafeng.tables["rotations"]
     assert dafeng.summary["status"] == "optimal" and dafeng.summary["gap"] <= 1e-3
     for year in YEARS:
         moved = rotations[(rotations["year"] == year) & (rotations["kind"] == "rotation")
-                          & rotations["to_school"].isin(receivers)]
+                          & rotations["to_school"].isin(rural)]
         for school in sorted(senders):
             staff = teachers[teachers["school_id"] == school]
             eligible = int((staff["years_at_school"] + (year - 2025) >= 6).sum())
@@ -453,7 +453,7 @@ def test_dafeng_run_meets_d19_every_year_with_the_hard_model(
     flags = pd.read_csv(data / "school_attributes.csv", dtype={"school_id": str})
     senders = sorted(flags.loc[flags["urban"].eq(1) | flags["high_quality"].eq(1),
                                "school_id"])
-    receivers = set(flags.loc[flags["urban"].eq(0) | flags["weak"].eq(1), "school_id"])
+    rural = set(flags.loc[flags["urban"].eq(0), "school_id"])  # 到农村学校
     assert len(senders) == 21
     posts = _planned_posts(schools, YEARS)
     assert posts[("S001", 2025)] == 86  # expanded to 36 classes, 1,620 pupils / 19
@@ -464,7 +464,7 @@ def test_dafeng_run_meets_d19_every_year_with_the_hard_model(
         for school in senders:
             staff = teachers[teachers["school_id"] == school]
             eligible = int((staff["years_at_school"] + (year - 2025) >= 6).sum())
-            mine = moved[moved["from_school"].eq(school) & moved["to_school"].isin(receivers)]
+            mine = moved[moved["from_school"].eq(school) & moved["to_school"].isin(rural)]
             rotated = int(mine["count"].sum())
             backbone = int(mine.loc[mine["backbone"].astype(str).isin(["True", "1"]),
                                     "count"].sum())
@@ -484,8 +484,6 @@ def test_dafeng_run_meets_d19_every_year_with_the_hard_model(
     assert all(d19[str(y)]["meeting"] == 21 for y in YEARS)
 
 
-@pytest.mark.xfail(strict=True, reason="the model's D-19 arcs also count rotations to urban "
-                   "weak schools; the document says 到农村学校 (rotation_network: d19 flag)")
 def test_dafeng_run_d19_counts_rotations_to_rural_schools_only(
         dafeng_run: tuple[pd.DataFrame, pd.DataFrame, dict[str, object]]) -> None:
     rotations, _, manifest = dafeng_run
@@ -509,8 +507,8 @@ def test_dafeng_run_d19_counts_rotations_to_rural_schools_only(
             if 10 * rotated < eligible or 5 * backbone < rotated:
                 short.append((school, year))
     d19 = manifest["rotation"]["d19"]  # type: ignore[index]
-    assert sum(d19[str(y)]["meeting_to_rural"] for y in YEARS) == 21 * 5 - len(short)
     assert short == []
+    assert all(d19[str(y)]["meeting"] == 21 for y in YEARS)
 
 
 def test_dafeng_roster_fits_the_planned_posts(

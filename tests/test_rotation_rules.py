@@ -102,6 +102,44 @@ def test_d19_rotation_share_is_violated_without_a_reachable_rural_school() -> No
     assert rule_rows(result, "D-19", "EU")["violation"].tolist() == [1, 2]
 
 
+def test_d19_counts_rotations_to_rural_schools_only() -> None:
+    # With G-12 off, EU's only receiver is C: urban and weak (D-20), not rural. Moves to C
+    # fill C's shortage but do not count toward D-19 (到农村学校交流轮岗).
+    data = _with_centre(keep_er=False)
+    options = {"max_distance_km": 20.0, "rules_off": frozenset({"G-12"})}
+    only_urban = tiny(schools=data.schools, enrolment=data.enrolment, teachers=data.teachers,
+                      **options)
+    hard = solve(only_urban)
+    assert hard.info.status == "infeasible"
+    assert hard.warnings[0].startswith(
+        "D-19: EU must rotate 1 of 10 eligible teachers in 2024 but has no open arc")
+    # With ER back, EU meets D-19 through ER alone, whatever it also sends to C.
+    data = _with_centre(keep_er=True)
+    result = solve(tiny(schools=data.schools, enrolment=data.enrolment,
+                        teachers=data.teachers, **options))
+    no_violation(result)
+    assert per_year(moves(result, "EU", "ER")) == {2024: 1, 2025: 2}
+    assert not moves(result, "EU", "C").empty
+    assert rule_rows(result, "D-19", "EU")["actual"].tolist() == [1, 2]
+
+
+def test_nearest_receivers_skip_banned_neighbours() -> None:
+    # EX: an east rural school 4 km from WU (west). J-10 bans WU -> EX, so with one nearest
+    # receiver WU keeps WR (8 km) instead of losing its only arc to the ban.
+    base = frames()
+    schools, enrolment = add_school(
+        base["schools"], base["enrolment"],
+        {"school_id": "EX", "county": "E", "region": "east", "stage": "primary", "urban": 0,
+         "high_quality": 0, "weak": 1, "centre": 0, "x_m": 44000, "y_m": 0}, 190, 6)
+    teachers = add_teachers(base["teachers"], "EX", 9, prefix="EX-T")
+    teachers = add_teachers(teachers, "EX", 1, prefix="EX-B", backbone=True)  # J-08
+    result = solve(tiny(schools=schools, enrolment=enrolment, teachers=teachers,
+                        nearest_receivers=1))
+    no_violation(result)
+    assert per_year(moves(result, "WU", "WR")) == {2024: 1, 2025: 2}
+    assert moves(result, "WU", "EX").empty
+
+
 # ---------------------------------------------------------------- D-19 backbone share
 
 
