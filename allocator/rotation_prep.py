@@ -76,7 +76,7 @@ class SchoolInfo:
 
     @property
     def receiver(self) -> bool:
-        """D-19 receiver: a rural or weak school."""
+        """A school that receives rotations: rural (D-19) or weak (D-20)."""
         return not self.research and (not self.urban or self.weak)
 
     @property

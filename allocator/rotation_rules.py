@@ -53,8 +53,9 @@ def rotation_share(ctx: RotationModel) -> None:
     ``den · (Σ_{a ∈ D19(s)} Σ_g f[a,g,t] + slack) >= num · E[s,t]`` with
     ``rotation_min_share = num/den`` and ``E[s,t]`` the teachers of s with at least
     ``eligibility_years`` at the school at the start of t (rotation years count; teachers
-    transferred away are not counted); D19(s) are the rotation arcs from s to rural or
-    weak schools. Rotators are whole teachers, so rotators >= ceil(share · E). A rotation
+    transferred away are not counted); D19(s) are the rotation arcs from s to rural
+    schools (到农村学校; rotations to urban weak schools serve D-20 and do not count).
+    Rotators are whole teachers, so rotators >= ceil(share · E). A rotation
     lasts one school year; a teacher may rotate again in a later year (the named plan
     sends those who have not rotated yet first).
     """
