@@ -56,7 +56,7 @@ AUDIT_COLUMNS = ("rule_id", "kind", "document", "clause", "scope", "sense", "req
 
 AUDITED_RULES: tuple[str, ...] = (
     "D-13", "D-14", "Z-18", "D-07", "N-05", "J-20", "D-23", "D-10",
-    "N-01", "N-02", "J-04", "G-03", "N-03", "D-06",
+    "N-01", "N-02", "J-04", "G-03", "N-03", "D-06", "N-12",
     "D-19", "J-10", "G-12", "J-08", "G-10", "J-18", "J-27", "D-21", "Z-10",
 )
 """Rules the audit re-checks; a test keeps it equal to the registered checks."""

@@ -10,7 +10,8 @@ on key names only, never on the model code. Keys read (units in brackets):
     (CNY per period year, N-01), ``budget_carry_over``, ``projects_per_year`` (N-02),
     ``projects_sense`` (``exact``, ``at_least``, ``at_most``), ``seat_targets``
     (``[{rule, stages, year, min_seats}]``, J-04 / G-03 / N-03), ``new_school_counts``
-    (``[{rule, stage, year, count, sense}]``, D-06), ``allow_closures``,
+    (``[{rule, stage, year, count, sense}]``, D-06), ``public_share_targets``
+    (``[{rule, stage, year, min_share}]``, N-12; share a fraction), ``allow_closures``,
     ``public_only_stages`` (J-20, D-23; default primary and junior).
 ``standards``
     ``class_caps`` and ``class_caps_by_year`` (pupils per class; D-13, Z-18),
@@ -49,6 +50,7 @@ __all__ = [
     "ExceptionSpec",
     "RotationParams",
     "SeatTargetSpec",
+    "ShareTargetSpec",
     "SitingParams",
     "ceil_share",
     "params_from_config",
@@ -84,6 +86,16 @@ class CountTargetSpec:
     year: int
     count: int
     sense: str = "="
+
+
+@dataclass(frozen=True)
+class ShareTargetSpec:
+    """Enrolled children of ``stage`` in public schools in ``year`` / all >= ``min_share``."""
+
+    rule_id: str
+    stage: str
+    year: int
+    min_share: float
 
 
 @dataclass(frozen=True)
@@ -158,6 +170,7 @@ class SitingParams:
     projects_sense: str = "<="
     seat_targets: tuple[SeatTargetSpec, ...] = ()
     count_targets: tuple[CountTargetSpec, ...] = ()
+    share_targets: tuple[ShareTargetSpec, ...] = ()
     public_only_stages: tuple[str, ...] = ("primary", "junior")
     allow_closures: bool = False
 
@@ -268,6 +281,9 @@ def _siting(data: Mapping[str, Any]) -> SitingParams:
         CountTargetSpec(str(t["rule"]), str(t["stage"]), int(t["year"]), int(t["count"]),
                         SENSES[str(t.get("sense", "exact"))])
         for t in planning.get("new_school_counts") or ())
+    share_targets = tuple(
+        ShareTargetSpec(str(t["rule"]), str(t["stage"]), int(t["year"]), float(t["min_share"]))
+        for t in planning.get("public_share_targets") or ())
     total = planning.get("budget_cny")
     public_only = planning.get("public_only_stages")
     return SitingParams(
@@ -286,6 +302,7 @@ def _siting(data: Mapping[str, Any]) -> SitingParams:
         projects_sense=SENSES[str(planning.get("projects_sense", "at_most"))],
         seat_targets=seat_targets,
         count_targets=count_targets,
+        share_targets=share_targets,
         public_only_stages=(("primary", "junior") if public_only is None
                             else tuple(str(s) for s in public_only)),
         allow_closures=bool(planning.get("allow_closures", False)),

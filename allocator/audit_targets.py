@@ -1,9 +1,10 @@
 """Audit checks of budgets, project counts and build targets.
 
-Rules N-01, N-02, J-04, G-03, N-03 and D-06. Spending and projects are recomputed from
-the opened sites and expansions (``sites``, ``expansions``, or ``schools`` where those are
-missing); ``spend.csv`` is used only when neither gives the numbers. Units: CNY,
-projects, seats (persons), schools.
+Rules N-01, N-02, J-04, G-03, N-03, D-06 and N-12. Spending and projects are recomputed
+from the opened sites and expansions (``sites``, ``expansions``, or ``schools`` where those
+are missing); ``spend.csv`` is used only when neither gives the numbers. The public share
+(N-12) is recomputed from ``schools`` (``enrolled`` by stage, year and ownership). Units:
+CNY, projects, seats (persons), schools, children (persons) and shares (fractions).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from allocator.audit_frames import (
 from allocator.audit_params import SeatTargetSpec
 from allocator.rules import Kind
 
-__all__ = ["budget", "new_school_counts", "projects", "seats_g03", "seats_j04", "seats_n03"]
+__all__ = ["budget", "new_school_counts", "projects", "public_share", "seats_g03", "seats_j04",
+           "seats_n03"]
 
 
 def _judge(ctx: AuditContext, rule_id: str, actual: float, sense: str, required: float,
@@ -274,4 +276,60 @@ def new_school_counts(ctx: AuditContext) -> list[Finding]:
             {"schools": actual, "wanted": target.count, "stage": target.stage,
              "sense": target.sense, "year": target.year,
              "sites": ", ".join(sorted(set(rows["site_id"].astype(str)))), "why": why}))
+    return findings
+
+
+def _percent(share: float, versus: float | None = None) -> str:
+    """A share for a message: ``0.5523`` -> ``55.2 %``, ``0.55`` -> ``55 %``.
+
+    One decimal, more (up to four) while ``share`` would read as ``versus`` although it
+    differs from it (0.54996 against 0.55 reads ``54.996 %``, not ``55 %``).
+    """
+    digits = 1
+    while (versus is not None and digits < 4 and share != versus
+           and round(share * 100, digits) == round(versus * 100, digits)):
+        digits += 1
+    return f"{round(share * 100, digits):g} %"
+
+
+@check("N-12", kind=Kind.TARGET, family="seats", tables=("schools",))
+def public_share(ctx: AuditContext) -> list[Finding]:
+    """Public share of a stage's enrolled children by year (N-12, 公办率).
+
+    Public share: ``Σ enrolled[public schools of stage g, Y] / Σ enrolled[all schools of
+    g, Y] >= min_share`` for each target of ``planning.public_share_targets``, from
+    ``schools`` (rows of every kind: existing, expanded and new; blank ownership is public,
+    the input default). Judged as ``public >= min_share · all`` in children.
+    """
+    targets = [t for t in ctx.params.siting.share_targets if t.rule_id == "N-12"]
+    if not targets:
+        return [not_applicable("N-12", "no_target", rule="N-12",
+                               param="planning.public_share_targets")]
+    schools = ctx.table("schools")
+    needs = ("stage", "year", "ownership", "enrolled")
+    if schools is None or ctx.missing("schools", needs):
+        return [missing_finding("N-12", ctx.missing("schools", needs))]
+    enrolled = pd.to_numeric(schools["enrolled"], errors="coerce").fillna(0.0)
+    owner = schools["ownership"].astype(str).str.strip().str.lower()
+    public = owner.isin(["public", "", "nan", "none"])
+    findings: list[Finding] = []
+    for target in targets:
+        rows = schools["stage"].astype(str).eq(target.stage) & schools["year"].eq(target.year)
+        total = float(enrolled[rows].sum())
+        mine = float(enrolled[rows & public].sum())
+        scope = (("stage", target.stage), ("year", target.year))
+        if total <= 0:
+            findings.append(not_applicable("N-12", "N-12.none", scope, stage=target.stage,
+                                           year=target.year))
+            continue
+        share = mine / total
+        status, why = _judge(ctx, "N-12", mine, ">=", target.min_share * total,
+                             [target.stage], target.year)
+        findings.append(Finding(
+            "N-12", scope, ">=", target.min_share, round(share, 6), status,
+            "N-12.ok" if status == PASS else "N-12.short",
+            {"public": num(mine), "enrolled": num(total), "stage": target.stage,
+             "year": target.year, "share": _percent(share, target.min_share),
+             "wanted": _percent(target.min_share),
+             "short": num(max(target.min_share * total - mine, 0.0)), "why": why}))
     return findings

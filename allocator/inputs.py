@@ -84,6 +84,8 @@ SCHOOL_COLUMNS = (
     ColumnSpec("max_classes", "count", required=False, integer=True),
     ColumnSpec("ownership", "choice", required=False, choices=("public", "private")),
     ColumnSpec("closable", "flag", required=False),
+    ColumnSpec("closure_year", "count", required=False, integer=True, blank_ok=True),
+    ColumnSpec("closure_value_cny", "number", required=False, blank_ok=True),
 )
 #: Stage values of candidate sites: a school stage, or a nine-year school (primary + junior).
 SITE_STAGES = (*STAGES, "nine_year")

@@ -23,8 +23,16 @@ import pandas as pd
 import pyproj
 
 from allocator.candidates import expand_nine_year
+from allocator.errors import InputError, Problem
 from allocator.inputs import PlanInputs
-from allocator.plan.data import CountTarget, PlanInput, PlanRules, PlanWeights, SeatTarget
+from allocator.plan.data import (
+    CountTarget,
+    PlanInput,
+    PlanRules,
+    PlanWeights,
+    SeatTarget,
+    ShareTarget,
+)
 from allocator.rules import Kind, rule
 from allocator.rules.config import (
     FIXED_RULES,
@@ -54,6 +62,8 @@ log = logging.getLogger(__name__)
 
 EXISTING_COLUMNS = ["school_id", "stage", "classes", "max_classes", "module_classes",
                     "module_cost_cny", "ownership", "closable"]
+#: Optional columns of ``schools`` passed to the model when present (see :func:`existing_frame`).
+CLOSURE_COLUMNS = ["closure_year", "closure_value_cny"]
 DEMAND_COLUMNS = ["zone_id", "stage", "year", "children", "migrant"]
 
 
@@ -191,11 +201,17 @@ def existing_frame(config: Scenario, schools: pd.DataFrame) -> pd.DataFrame:
     ``standards.expansion.module_classes`` classes and costs ``cost_per_seat_cny[stage] x
     expansion.cost_per_seat_factor x module_classes x class_caps[stage]`` CNY.
 
+    ``closure_year`` (a closure decided outside the model: the school closes in that
+    period year) and ``closure_value_cny`` (CNY the closure is worth; blank: 0) are passed
+    on when ``schools`` has them (:mod:`allocator.plan.data` describes what the model
+    does with them); a blank ``closure_year`` means no decided closure.
+
     Returns
     -------
     pandas.DataFrame
         ``school_id, stage, classes, max_classes, module_classes, module_cost_cny,
-        ownership, closable``.
+        ownership, closable``, then those of ``closure_year, closure_value_cny`` that
+        ``schools`` has.
     """
     standards = config.standards
     planned = schools[schools["stage"].isin(config.planning.stages)]
@@ -229,7 +245,38 @@ def existing_frame(config: Scenario, schools: pd.DataFrame) -> pd.DataFrame:
         "max_classes": most, "module_classes": module, "module_cost_cny": cost,
         "ownership": ownership, "closable": closable,
     })
-    return frame[EXISTING_COLUMNS].sort_values(["school_id", "stage"]).reset_index(drop=True)
+    closure = [c for c in CLOSURE_COLUMNS if c in planned.columns]
+    for column in closure:
+        frame[column] = _closure_column(config, planned, column)
+    return (frame[EXISTING_COLUMNS + closure].sort_values(["school_id", "stage"])
+            .reset_index(drop=True))
+
+
+def _closure_column(config: Scenario, planned: pd.DataFrame, column: str) -> pd.Series:
+    """``closure_year`` (blank: NaN) or ``closure_value_cny`` (blank: 0) of ``schools``.
+
+    Raises
+    ------
+    InputError
+        Naming the schools file, the column and the schools whose value is not a number
+        (either column), not a period year (``closure_year``) or negative.
+    """
+    raw = planned[column]
+    values = pd.to_numeric(raw, errors="coerce").astype(float)
+    blank = raw.isna() | raw.astype(str).str.strip().eq("")
+    periods = config.planning.plan_periods
+    if column == "closure_year":
+        bad = ~blank & ~values.isin([float(y) for y in periods])
+        need = f"a period year {list(periods)} or blank"
+    else:
+        bad = ~blank & ~(values >= 0)
+        need = "a number of CNY >= 0 or blank"
+    if bool(bad.any()):
+        shown = ", ".join(f"{s}: {v}" for s, v in zip(planned.loc[bad, "school_id"][:3],
+                                                      raw[bad][:3], strict=True))
+        raise InputError([Problem(config.data.schools.path, f"column {column}",
+                                  f"must be {need} (school_id: value)", shown)])
+    return values.fillna(0.0) if column == "closure_value_cny" else values
 
 
 @rule("D-10", kind=Kind.HARD, family="sites",
@@ -278,12 +325,12 @@ def catchment_pairs(config: Scenario, inputs: PlanInputs, crs: pyproj.CRS,
 def plan_rules(config: Scenario) -> PlanRules:
     """The rules in force, from ``planning.*``, ``standards``, ``objective.elastic``, ``rules``.
 
-    Budgets, projects, seat and count targets and closures come from ``planning``;
-    N-05 from ``standards.max_school_classes``; J-20 and D-23 keep the contract's default
-    (on for primary and junior). A rule the scenario switches off (``rules: {N-01:
-    {active: false}}``) is dropped: N-01 no budgets, N-02 no project counts, J-04 / G-03 /
-    N-03 their seat targets, D-06 its counts, N-05 no size limit, J-20 no public-only
-    stages, D-23 no migrant rows.
+    Budgets, projects, seat, count and public-share targets and closures come from
+    ``planning``; N-05 from ``standards.max_school_classes``; J-20 and D-23 keep the
+    contract's default (on for primary and junior). A rule the scenario switches off
+    (``rules: {N-01: {active: false}}``) is dropped: N-01 no budgets, N-02 no project
+    counts, J-04 / G-03 / N-03 their seat targets, D-06 its counts, N-12 its share
+    targets, N-05 no size limit, J-20 no public-only stages, D-23 no migrant rows.
     """
     planning = config.planning
 
@@ -303,6 +350,8 @@ def plan_rules(config: Scenario) -> PlanRules:
                            for t in planning.seat_targets if not off(t.rule)),
         count_targets=tuple(CountTarget(t.rule, t.stage, t.year, t.count, t.sense)
                             for t in planning.new_school_counts if not off(t.rule)),
+        share_targets=tuple(ShareTarget(t.rule, t.stage, t.year, t.min_share)
+                            for t in planning.public_share_targets if not off(t.rule)),
         allow_closures=planning.allow_closures,
         public_only_stages=() if off("J-20") else default.public_only_stages,
         migrant_public=not off("D-23"),

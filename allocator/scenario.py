@@ -36,6 +36,7 @@ __all__ = [
     "ResolvedScenario",
     "Scenario",
     "SeatTargetConfig",
+    "ShareTargetConfig",
     "SolverConfig",
     "Stage",
     "Standards",
@@ -226,6 +227,7 @@ class DataLayers(StrictModel):
 Sense = Literal["exact", "at_least", "at_most"]
 SEAT_TARGET_RULES = ("J-04", "G-03", "N-03")
 COUNT_TARGET_RULES = ("D-06",)
+SHARE_TARGET_RULES = ("N-12",)
 
 
 def _check_rule_id(rule_id: str, allowed: tuple[str, ...]) -> str:
@@ -272,6 +274,22 @@ class CountTargetConfig(StrictModel):
         return _check_rule_id(value, COUNT_TARGET_RULES)
 
 
+class ShareTargetConfig(StrictModel):
+    """Least public share of a stage's children in a year (rule N-12, 公办率)."""
+
+    rule: str = Field(description="Catalogue ID of the target: N-12.")
+    stage: Stage
+    year: Year = Field(description="Target year; one of planning.periods.")
+    min_share: float = Field(
+        ge=0, le=1, description="Least share of the stage's children in public schools, a "
+        "fraction (0.55 = 55 %); the model counts unseated children too.")
+
+    @field_validator("rule")
+    @classmethod
+    def _known_rule(cls, value: str) -> str:
+        return _check_rule_id(value, SHARE_TARGET_RULES)
+
+
 class Planning(StrictModel):
     """What is planned: the years, the stages and the money.
 
@@ -313,6 +331,9 @@ class Planning(StrictModel):
         description="Cumulative new public seat targets (rules J-04, G-03, N-03).")
     new_school_counts: list[CountTargetConfig] = Field(
         default_factory=list, description="New schools per stage by a year (rule D-06).")
+    public_share_targets: list[ShareTargetConfig] = Field(
+        default_factory=list,
+        description="Least public share of a stage's children by year (rule N-12).")
     allow_closures: bool = Field(
         False, description="Let the model close existing schools (never in a catchment "
         "where a school opens in the same period, rule D-10).")
@@ -341,6 +362,8 @@ class Planning(StrictModel):
               for i, t in enumerate(self.seat_targets)),
             *((f"planning.new_school_counts[{i}].year", [t.year])
               for i, t in enumerate(self.new_school_counts)),
+            *((f"planning.public_share_targets[{i}].year", [t.year])
+              for i, t in enumerate(self.public_share_targets)),
         ]
         for key, years in keyed:
             stray = sorted(year for year in years if year not in periods)
@@ -352,6 +375,8 @@ class Planning(StrictModel):
               for i, t in enumerate(self.seat_targets)),
             *((f"planning.new_school_counts[{i}].stage", [t.stage])
               for i, t in enumerate(self.new_school_counts)),
+            *((f"planning.public_share_targets[{i}].stage", [t.stage])
+              for i, t in enumerate(self.public_share_targets)),
         ]
         for key, wanted in stages:
             unplanned = [stage for stage in wanted if stage not in self.stages]

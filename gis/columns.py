@@ -62,6 +62,9 @@ class ColumnSpec:
         surrounding spaces; returned in the spelling given here).
     integer
         For ``"count"`` columns: the values must be whole numbers.
+    blank_ok
+        For ``"count"`` and ``"number"`` columns: an empty cell means "none" and is kept
+        as missing (``NaN``; ``<NA>`` in an integer column) instead of being an error.
     """
 
     name: str
@@ -69,6 +72,7 @@ class ColumnSpec:
     required: bool = True
     choices: tuple[str, ...] = ()
     integer: bool = False
+    blank_ok: bool = False
 
     def __post_init__(self) -> None:
         """Reject specs that make no sense (a programming error, not bad input)."""
@@ -80,6 +84,9 @@ class ColumnSpec:
             raise ValueError(f"column {self.name!r}: only 'choice' columns take choices")
         if self.integer and self.kind != "count":
             raise ValueError(f"column {self.name!r}: integer=True only applies to 'count'")
+        if self.blank_ok and self.kind not in ("count", "number"):
+            raise ValueError(f"column {self.name!r}: blank_ok=True only applies to 'count' "
+                             "and 'number'")
 
 
 # ----------------------------------------------------------------------------- problems
@@ -235,7 +242,7 @@ def check_column(frame: pd.DataFrame, spec: ColumnSpec, ctx: Context) -> Checked
     indices = [int(i) for i in frame.index]
     problems: list[Problem] = []
     blank: list[int] = []
-    if spec.kind != "text":
+    if spec.kind != "text" and not spec.blank_ok:
         blank = [i for i, t in zip(indices, texts, strict=True) if t == ""]
         if blank:
             hint = "" if spec.required else ", or delete the whole column to use the default"
@@ -245,7 +252,7 @@ def check_column(frame: pd.DataFrame, spec: ColumnSpec, ctx: Context) -> Checked
     failures: dict[str, list[tuple[int, str]]] = {}
     for index, text in zip(indices, texts, strict=True):
         value, failure = _PARSERS[spec.kind](text, spec) if text or spec.kind == "text" else (
-            _PLACEHOLDER[spec.kind], None)
+            math.nan if spec.blank_ok else _PLACEHOLDER[spec.kind], None)
         converted.append(value)
         if failure is not None:
             failures.setdefault(failure, []).append((index, text))
@@ -259,7 +266,9 @@ def check_column(frame: pd.DataFrame, spec: ColumnSpec, ctx: Context) -> Checked
 
 def _dtype(spec: ColumnSpec) -> str:
     if spec.kind in ("count", "number"):
-        return "int64" if spec.integer else "float64"
+        if spec.integer:
+            return "Int64" if spec.blank_ok else "int64"
+        return "float64"
     if spec.kind == "flag":
         return "bool"
     return "str"

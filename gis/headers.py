@@ -97,6 +97,8 @@ _ROWS: Final[tuple[Header, ...]] = (
     Header("max_classes", "最大班级数", "Max classes", ("最大班数",)),
     Header("ownership", "办学性质", "Ownership"),
     Header("closable", "可撤并", "Closable"),
+    Header("closure_year", "撤并年份", "Closure year"),
+    Header("closure_value_cny", "撤并残值(元)", "Closure value (CNY)", ("撤并残值",)),
     Header("setting", "城乡类型", "Setting"),
     Header("land_area_m2", "用地面积(平方米)", "Land area (m²)", ("用地面积",)),
     Header("land_cost_cny", "土地费用(元)", "Land cost (CNY)", ("土地费用",)),

@@ -505,6 +505,57 @@ def test_new_school_count_off_fails_only_d06() -> None:
     assert (d06["sense"], d06["required"], d06["actual"]) == ("=", 2.0, 1.0)
 
 
+def with_kindergartens(public: float, private: float) -> tuple[Tables, dict[str, Any]]:
+    """The fixture plus two kindergartens in 2025 and N-12 (55 % public by 2025).
+
+    K1 (public) and K2 (private), 4 classes of at most 30 each, with ``public`` and
+    ``private`` enrolled children.
+    """
+    scenario = copy.deepcopy(SCENARIO)
+    scenario["planning"]["stages"] = ["kindergarten", "primary", "junior"]
+    scenario["planning"]["public_share_targets"] = [
+        {"rule": "N-12", "stage": "kindergarten", "year": 2025, "min_share": 0.55}]
+    scenario["standards"]["class_caps"]["kindergarten"] = 30
+    tables = make_tables()
+    rows = pd.DataFrame({"school_id": ["K1", "K2"], "kind": "existing",
+                         "ownership": ["public", "private"], "stage": "kindergarten",
+                         "year": 2025, "classes": 4, "class_cap": 30, "seats": 120,
+                         "enrolled": [public, private], "name": ["K1 school", "K2 school"]})
+    tables["schools"] = pd.concat([tables["schools"], rows], ignore_index=True)
+    return tables, scenario
+
+
+def test_public_kindergarten_share_passes_n12() -> None:
+    tables, scenario = with_kindergartens(70, 50)
+    audit = audit_tables(tables, scenario, language="en")
+    assert failing(audit) == set()
+    n12 = row(audit, "N-12", "stage=kindergarten; year=2025")
+    # 70 / (70 + 50) = 0.5833 (the audit table rounds to 3 decimals)
+    assert (n12["status"], n12["sense"], n12["required"], n12["actual"]) == (
+        "pass", ">=", 0.55, 0.583)
+    assert n12["message"] == ("70 of 120 enrolled kindergarten children in public schools "
+                              "in 2025: 58.3 %, at least 55 %")
+
+
+def test_kindergartens_turning_private_fail_only_n12() -> None:
+    # schools.csv tampered: 50 public and 70 private: 41.7 %, 0.55 x 120 - 50 = 16 short
+    tables, scenario = with_kindergartens(50, 70)
+    audit = audit_tables(tables, scenario, language="en")
+    assert failing(audit) == {"N-12"}
+    n12 = row(audit, "N-12", "stage=kindergarten; year=2025")
+    assert (n12["required"], n12["actual"]) == (0.55, 0.417)
+    assert n12["message"] == ("50 of 120 enrolled kindergarten children in public schools "
+                              "in 2025: 41.7 %, below 55 %; 16 more children need a public "
+                              "place")
+    zh = row(audit_tables(tables, scenario, language="zh"), "N-12",
+             "stage=kindergarten; year=2025")
+    assert zh["message"] == ("2025 年幼儿园在读儿童 120 名，其中就读公办 50 名，公办率 41.7 %，"
+                             "低于 55 %：还需 16 名儿童进入公办")
+    scenario["rules"] = {"N-12": {"active": False}}
+    off = row(audit_tables(tables, scenario), "N-12", "")
+    assert off["status"] == "not applicable"
+
+
 def test_rising_cap_fails_only_z18() -> None:
     tables = make_tables()
     schools = tables["schools"]
@@ -676,6 +727,7 @@ FAILING_TESTS = {
     "G-03": test_missed_stage_group_target_fails_only_g03,
     "N-03": test_private_new_school_fails_j20_and_migrant_rule_d23,
     "D-06": test_new_school_count_off_fails_only_d06,
+    "N-12": test_kindergartens_turning_private_fail_only_n12,
     "D-19": test_too_few_rotations_fail_only_d19,
     "J-10": test_western_teacher_to_eastern_school_fails_only_j10,
     "G-12": test_move_into_the_centre_fails_only_g12,

@@ -154,9 +154,28 @@ def test_n02_n03_pass_through_the_audit(loaded: tuple[ResolvedScenario, PlanInpu
 
 
 @pytest.mark.slow
-def test_n12_public_kindergarten_share_from_the_tables(results: Results) -> None:
-    # N-12 is not a model row: enrolled in public kindergartens / all enrolled, by 2025
-    share_2023 = kindergarten_public_share(results, 2023)
+def test_n12_public_kindergarten_share_is_a_model_row_and_passes_the_audit(
+        loaded: tuple[ResolvedScenario, PlanInputs], results: Results) -> None:
+    # N-12: at least 55 % of the 2025 kindergarten children in public kindergartens
+    resolved, _ = loaded
+    audit = audit_tables(results.tables, resolved, language="en")
+    (n12,) = audit[audit["rule_id"] == "N-12"].to_dict("records")
+    assert (n12["scope"], n12["sense"], n12["required"], n12["status"]) == (
+        "stage=kindergarten; year=2025", ">=", 0.55, "pass")
     share_2025 = kindergarten_public_share(results, 2025)
-    assert share_2025 >= 0.55
+    assert n12["actual"] == pytest.approx(share_2025, abs=5e-4)  # audit rounds to 3 places
+    # the model's row: children in public kindergartens in 2025 >= 0.55 x the 2025
+    # kindergarten children (every township reaches a kindergarten)
+    rules = results.tables["plan_rules"]
+    (row,) = rules[rules["rule_id"] == "N-12"].to_dict("records")
+    schools = results.tables["schools"]
+    public = schools[(schools["stage"] == "kindergarten") & (schools["year"] == 2025)
+                     & (schools["ownership"] == "public")]
+    assert row["lhs"] == pytest.approx(float(public["enrolled"].sum()), abs=0.01)
+    demand = results.tables["demand"]
+    children = float(demand.loc[(demand["stage"] == "kindergarten") & (demand["year"] == 2025)
+                                & (demand["variant"] == "central"), "children"].sum())
+    assert row["rhs"] == pytest.approx(0.55 * children, abs=0.01)
+    assert row["lhs"] >= row["rhs"]
+    share_2023 = kindergarten_public_share(results, 2023)
     assert share_2023 < 0.55 < share_2025  # the target is reached during the programme

@@ -50,11 +50,12 @@ Constraint families, one function each, in build order (:func:`solve.build_plan_
     N-02            Σ_{c,k} open[c,k,t] + Σ_s e[s,t]  (= | >= | <=)  projects[t]
     J-04/G-03/N-03  Σ_{g∈G'} cap[g,Y]·(Σ_{public k∋g, t<=Y} classes[k,g]·open[c,k,t]
                     + Σ_{public s, t<=Y} mc[s,g]·m[s,g,t]) >= min_seats
+    N-12            Σ_{z, s public} x[z,s,g,Y] >= min_share · Σ_{z reaching g} d[z,g,Y]
     D-06            Σ_{c,k∋g} Σ_{t<=Y} open[c,k,t]  (= | >= | <=)  count
     equity          u[z,g,t] <= d[z,g,t] · v
 
 Elastic mode (``rules.elastic``): the rows that state a bureau's numbers, N-01, N-02,
-J-04/G-03/N-03 and D-06, get slack ``σ`` on the side that can fail (``<=`` rows
+J-04/G-03/N-03, N-12 and D-06, get slack ``σ`` on the side that can fail (``<=`` rows
 ``lhs - σ <= rhs``, ``>=`` rows ``lhs + σ >= rhs``, ``=`` rows both), named
 ``elastic__<rule>__<scope>`` (``elastic__J_04__2025__primary_junior``). They are the
 rows that can make the model infeasible: with them relaxed the empty plan (nothing built,
@@ -99,6 +100,7 @@ from allocator.plan.data import (
     PlanWeights,
     SeatTarget,
     Sense,
+    ShareTarget,
 )
 from allocator.plan.solve import build_plan_model, solve_plan
 
@@ -110,6 +112,7 @@ __all__ = [
     "PlanWeights",
     "SeatTarget",
     "Sense",
+    "ShareTarget",
     "build_plan_model",
     "solve_plan",
 ]

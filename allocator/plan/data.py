@@ -69,6 +69,7 @@ __all__ = [
     "PlanWeights",
     "SeatTarget",
     "Sense",
+    "ShareTarget",
 ]
 
 Sense = Literal["exact", "at_least", "at_most"]
@@ -130,6 +131,42 @@ class CountTarget:
 
 
 @dataclass(frozen=True)
+class ShareTarget:
+    """Least share of a stage's children in public schools in a year (N-12).
+
+    ``Σ_{z, s public} x[z, s, g, Y] >= min_share · Σ_z d[z, g, Y]``: children of stage
+    ``g`` assigned to public schools and opened public sites in year ``Y`` (persons)
+    against ``min_share`` times the stage's children of that year in zones that reach
+    some school or site of ``g`` (seated or not). With every child seated this is the
+    documents' enrolment share (公办率) ``Σ public x / Σ x >= min_share``; counting the
+    unseated children too keeps the model from reaching the share by leaving children
+    without a seat. A site counts as public when every option of it that serves ``g`` is
+    public. Units: children (persons); the share is a fraction. In elastic mode the slack
+    is in children: how many more children would need a public seat.
+
+    Attributes
+    ----------
+    rule_id
+        Catalogue ID the target comes from, e.g. ``"N-12"``.
+    stage
+        Stage the share is of (``kindergarten`` for N-12).
+    year
+        The target year; a period year.
+    min_share
+        Least share, a fraction ``0 <= min_share <= 1`` (0.55 = 55 %).
+    ownership
+        Whose share is bounded: ``public`` (default) or ``private`` (the formula with
+        ``s private``).
+    """
+
+    rule_id: str
+    stage: str
+    year: int
+    min_share: float
+    ownership: str = "public"
+
+
+@dataclass(frozen=True)
 class PlanRules:
     """Which rules are in force and their parameters (rule IDs in brackets).
 
@@ -151,6 +188,8 @@ class PlanRules:
         Cumulative new-seat targets (J-04, G-03, N-03).
     count_targets
         New-school counts (D-06).
+    share_targets
+        Least public shares of a stage's children by year (N-12).
     allow_closures
         Closures of ``closable`` schools are decisions (off by default); with them D-10
         forbids closing a school in a period when a site of its catchment opens.
@@ -180,6 +219,7 @@ class PlanRules:
     projects_sense: Sense = "exact"
     seat_targets: tuple[SeatTarget, ...] = ()
     count_targets: tuple[CountTarget, ...] = ()
+    share_targets: tuple[ShareTarget, ...] = ()
     allow_closures: bool = False
     public_only_stages: tuple[str, ...] = ("primary", "junior")
     migrant_public: bool = True

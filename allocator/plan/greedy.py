@@ -5,7 +5,9 @@
 1. Seats of the period: existing schools at ``classes × cap[g, t]`` (none after a decided
    closure) and the sites already opened.
 2. Children go to their nearest school with free seats (zones in id order; D-23: at most
-   ``d - migrant`` of a public-only stage to private schools).
+   ``d - migrant`` of a public-only stage to private schools). For a stage and year with
+   a share target (N-12) the schools of the target's ownership come first, nearest
+   first, then the others.
 3. While some option reaches children still without a seat, open the one that seats the
    most of them per CNY (``Σ_g min(classes × cap, reachable unseated children) / cost``)
    among those the period's budget (N-01, with carry-over if allowed), the horizon budget,
@@ -15,7 +17,8 @@
 
 The plan uses no expansion modules and no free closures. It meets every row of the model
 except, possibly, lower bounds it does not try to reach (seat targets, ``exact`` /
-``at_least`` counts and project numbers); in elastic mode :func:`apply_plan` sets the
+``at_least`` counts, project numbers and shares it seats towards but may miss); in
+elastic mode :func:`apply_plan` sets the
 slack of such rows to their violation, so the start is feasible. :func:`apply_plan` writes
 it into the variables with ``LpVariable.setInitialValue``.
 """
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 
 from allocator.plan.data import PlanInput
 from allocator.plan.frames import side_value
+from allocator.plan.targets import counted_sites
 from allocator.plan.validate import PlanTables
 from allocator.plan.variables import PlanVariables
 
@@ -102,6 +106,27 @@ def _nearest(tables: PlanTables) -> dict[tuple[str, str], list[str]]:
     for (z, s, g), dist in tables.pairs.items():
         out[(z, g)].append((dist, s))
     return {key: [s for _, s in sorted(items)] for key, items in out.items()}
+
+
+def _seat_order(tables: PlanTables, data: PlanInput, t: int,
+                nearest: Mapping[tuple[str, str], list[str]]
+                ) -> dict[tuple[str, str], list[str]]:
+    """``nearest`` with, for a stage that has a share target in ``t``, counted schools first.
+
+    Counted: existing schools and sites of the target's ownership (as
+    :func:`allocator.plan.targets.add_share_targets` counts them); the order within each
+    group stays nearest first.
+    """
+    out = dict(nearest)
+    for target in data.rules.share_targets:
+        if target.year != t:
+            continue
+        counted = {s for s, school in tables.schools.items()
+                   if school.ownership == target.ownership} | counted_sites(tables, target)
+        for (z, g), schools in nearest.items():
+            if g == target.stage:
+                out[(z, g)] = sorted(schools, key=lambda s: s not in counted)  # stable
+    return out
 
 
 def _zones_of(tables: PlanTables) -> dict[tuple[str, str], list[str]]:
@@ -215,8 +240,9 @@ def greedy_plan(tables: PlanTables, data: PlanInput, v: PlanVariables) -> Greedy
     limits = _Limits(tables, data)
     for t in tables.periods:
         period = _Period(tables, data, t, limits.opened)
+        order = _seat_order(tables, data, t, nearest)
         for z, g in sorted(period.left):
-            for s in nearest.get((z, g), []):
+            for s in order.get((z, g), []):
                 period.seat(z, s, g)
         while (choice := _best_option(tables, period, limits, candidates, zones_of)) is not None:
             c, k = choice
@@ -229,8 +255,9 @@ def greedy_plan(tables: PlanTables, data: PlanInput, v: PlanVariables) -> Greedy
     for t in tables.periods:
         # final assignment with every site opened so far, nearest first
         period = _Period(tables, data, t, limits.opened)
+        order = _seat_order(tables, data, t, nearest)
         for z, g in sorted(period.left):
-            for s in nearest.get((z, g), []):
+            for s in order.get((z, g), []):
                 period.seat(z, s, g)
         flows.update({key: x for key, x in period.flows.items() if x > 0})
     logger.info("greedy plan: %d options opened, %.0f children seated over all periods",

@@ -33,7 +33,13 @@ from allocator.plan.objective import (
     unmet_expression,
 )
 from allocator.plan.phases import solve_two_phase
-from allocator.plan.targets import add_budget, add_count_targets, add_projects, add_seat_targets
+from allocator.plan.targets import (
+    add_budget,
+    add_count_targets,
+    add_projects,
+    add_seat_targets,
+    add_share_targets,
+)
 from allocator.plan.validate import PlanTables, validate
 from allocator.plan.variables import PlanVariables, add_variables
 from allocator.solvers import SolveInfo, SolverOptions, solve_pulp
@@ -65,6 +71,7 @@ def _build(tables: PlanTables, data: PlanInput) -> tuple[pulp.LpProblem, PlanVar
     add_budget(problem, tables, v, rules)              # N-01
     add_projects(problem, v, rules)                    # N-02
     add_seat_targets(problem, tables, v, rules)        # J-04, G-03, N-03
+    add_share_targets(problem, tables, v, rules)       # N-12 public share
     add_count_targets(problem, tables, v, rules)       # D-06
     add_equity(problem, tables, v)                     # u <= d · v
     set_objective(problem, tables, v, data)

@@ -1,11 +1,11 @@
 """Budget, project and target rows of the plan model: the rows elastic mode relaxes.
 
-These rules state numbers a bureau sets per period (a budget, a count of projects, a seat
-or school target); together they are what can make the model infeasible (the all-zero
-plan meets every other row: unmet demand is always allowed). In elastic mode
+These rules state numbers a bureau sets per period (a budget, a count of projects, a seat,
+school or public-share target); together they are what can make the model infeasible (the
+all-zero plan meets every other row: unmet demand is always allowed). In elastic mode
 (:attr:`~allocator.plan.data.PlanRules.elastic`) each row gets named slack variables
-``elastic__<rule>__<scope>`` (``>= 0``, in the row's own units: CNY, projects, seats or
-schools) that absorb its violation; the objective prices them (see
+``elastic__<rule>__<scope>`` (``>= 0``, in the row's own units: CNY, projects, seats,
+schools or children) that absorb its violation; the objective prices them (see
 :mod:`allocator.plan.objective`).
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 import pulp
 
 from allocator.plan.constraints import expression
-from allocator.plan.data import PlanRules, Sense
+from allocator.plan.data import PlanRules, Sense, ShareTarget
 from allocator.plan.validate import PlanTables
 from allocator.plan.variables import PlanVariables, RowSense, RuleRow
 from allocator.rules import Kind, rule
@@ -27,8 +27,11 @@ __all__ = [
     "add_count_targets",
     "add_projects",
     "add_seat_targets",
+    "add_share_targets",
+    "counted_sites",
     "projects_expression",
     "rule_token",
+    "share_percent",
     "spend_expression",
 ]
 
@@ -202,3 +205,47 @@ def add_count_targets(problem: pulp.LpProblem, tables: PlanTables, v: PlanVariab
         _add_rule_row(problem, v, rules.elastic, target.rule_id, f"new {g} schools by {y_}",
                       (model_name("count_target", rule_token(target.rule_id), *key), key), y_,
                       g, expression(terms), ROW_SENSE[target.sense], float(target.count))
+
+
+def share_percent(share: float) -> str:
+    """A share as the rule report's scope writes it: ``0.55`` -> ``55 %``."""
+    return f"{share * 100:.10g} %"
+
+
+def counted_sites(tables: PlanTables, target: ShareTarget) -> set[str]:
+    """Sites whose every option serving the target's stage has the target's ownership."""
+    owners: dict[str, set[str]] = {}
+    for option in tables.options.values():
+        if target.stage in option.classes:
+            owners.setdefault(option.site_id, set()).add(option.ownership)
+    return {c for c, found in owners.items() if found == {target.ownership}}
+
+
+@rule("N-12", kind=Kind.TARGET, family="seats", params=("rules.share_targets",))
+def add_share_targets(problem: pulp.LpProblem, tables: PlanTables, v: PlanVariables,
+                      rules: PlanRules) -> None:
+    """Least public share of a stage's children in a year (N-12, 公办率).
+
+    ``Σ_{z, s public} x[z, s, g, Y] >= min_share · Σ_{z reaching g} d[z, g, Y]``
+    (children: assigned to public schools and public sites in ``Y`` against the share of
+    all children of stage ``g`` in ``Y`` whose zone reaches a school or site of ``g``,
+    seated or not, i.e. ``Σ x + Σ u``; with every child seated it is ``Σ public x / Σ x
+    >= min_share``, and the share is never reached by leaving children unseated). A site
+    is public when every option of it serving ``g`` is public. Elastic slack: children.
+    Only the clause's public share is modelled: its 普惠 coverage (90 %), demonstration
+    share (45 %) and rural-site standards need kindergarten types the data do not have.
+    """
+    seen: dict[str, int] = {}
+    for target in rules.share_targets:
+        g, y_ = target.stage, target.year
+        counted = {s for s, school in tables.schools.items()
+                   if school.ownership == target.ownership} | counted_sites(tables, target)
+        terms = [(x, 1.0) for (_, s, g0, t), x in v.assign.items()
+                 if g0 == g and t == y_ and s in counted]
+        children = sum(tables.demand[key] for key in v.unmet if key[1] == g and key[2] == y_)
+        key = _unique(seen, [v.tokens.get(g, ascii_token(g)), str(y_)],
+                      rule_token(target.rule_id))
+        _add_rule_row(problem, v, rules.elastic, target.rule_id,
+                      f"{target.ownership} {g} share {y_} >= {share_percent(target.min_share)}",
+                      (model_name("share_target", rule_token(target.rule_id), *key), key), y_,
+                      g, expression(terms), ">=", float(target.min_share * children))

@@ -460,6 +460,19 @@ def _check_rules(rules: PlanRules, periods: tuple[int, ...]) -> None:
                              f"one of {SENSES}")
         if isinstance(c.count, bool) or int(c.count) != c.count or c.count < 0:
             raise ValueError(f"{where}: count must be a whole number >= 0, got {c.count}")
+    for i, share in enumerate(rules.share_targets):
+        where = f"rules.share_targets[{i}] ({share.rule_id} {share.year})"
+        if share.rule_id not in known:
+            raise ValueError(f"{where}: rule_id {share.rule_id!r} is not in the rule catalogue")
+        if share.year not in periods:
+            raise ValueError(f"{where}: year must be a period year {list(periods)}")
+        if isinstance(share.min_share, bool) or not (
+                math.isfinite(share.min_share) and 0 <= share.min_share <= 1):
+            raise ValueError(f"{where}: min_share must be a fraction 0 <= min_share <= 1, "
+                             f"got {share.min_share}")
+        if share.ownership not in OWNERSHIPS:
+            raise ValueError(f"{where}: ownership must be one of {list(OWNERSHIPS)}, "
+                             f"got {share.ownership!r}")
     for g, n in rules.max_classes_by_stage.items():
         if isinstance(n, bool) or int(n) != n or n < 0:
             raise ValueError(f"rules.max_classes_by_stage[{g!r}] must be a whole number >= 0, "
@@ -491,6 +504,11 @@ def validate(data: PlanInput) -> PlanTables:
     _check_rules(rules, periods)
     demand, migrant = _demand(data.demand, periods)
     stages = tuple(sorted({g for _, g, _ in demand}))
+    for i, share in enumerate(rules.share_targets):
+        if share.stage not in stages:
+            raise ValueError(f"rules.share_targets[{i}] ({share.rule_id} {share.year}): stage "
+                             f"{share.stage!r} is not a planned stage (stages with demand: "
+                             f"{list(stages)})")
     target_stages = {g for s in rules.seat_targets for g in s.stages}
     caps = _caps(data.caps, periods, set(stages) | target_stages)
     schools, existing = _existing(data.existing, periods)

@@ -73,6 +73,7 @@ SITING_SWITCHES: dict[str, str] = {
     "G-03": "its seat targets are dropped",
     "N-03": "its seat targets are dropped",
     "D-06": "its new-school counts are dropped",
+    "N-12": "its public-share targets are dropped",
     "N-05": "no school-size limit (standards.max_school_classes is ignored)",
     "D-10": "a school may close in a period when a site of its catchment opens",
 }
