@@ -20,7 +20,8 @@ teacher moves
     ``rotations.csv`` summed by county pair: an inline SVG bar chart and a table.
 synthetic data
     The scenario README's warnings and its "what is real / synthetic" sections, the
-    scenario description and the run's notes.
+    scenario description and the run's notes (``manifest.json`` keeps them in English;
+    shown in the report's language, :func:`allocator.i18n.warning_text`).
 
 The page has no script of its own and no reference outside itself (the map's script is
 inside the ``srcdoc``). Every text from data is escaped. Language: see
@@ -38,6 +39,7 @@ from typing import Any
 import pandas as pd
 
 from allocator.compare import kpi_frame, read_audit, run_kpis
+from allocator.i18n import warning_text
 from allocator.map_cli import PlanLayers, read_plan_layers
 from allocator.report_charts import county_flows, flows_svg
 from allocator.report_html import (
@@ -54,14 +56,13 @@ from allocator.report_html import (
 from allocator.report_maps import map_page, png_map_bytes
 from allocator.report_notes import find_readme, readme_html
 from allocator.report_text import pick_language, text
-from allocator.results import ResultsDir, read_results_dir
+from allocator.results import REPORT, ResultsDir, read_results_dir
 from gis.map_style import place_name, stage_label
 
 __all__ = ["REPORT", "audit_by_rule", "write_report"]
 
 log = logging.getLogger(__name__)
 
-REPORT = "report.html"
 _STATUS_RANK = {"fail": 0, "exception": 1, "not applicable": 2, "pass": 3}
 _SYNTHETIC = re.compile(r"synthetic|合成", re.IGNORECASE)
 _MAX_FAILED_ROWS = 300
@@ -254,7 +255,8 @@ def _notes(data: ResultsDir, folder: Path, scenario_dir: Path | None, lang: str)
     notes = data.manifest.get("notes") or []
     if notes:
         out.append(f"<h3>{esc(text('run_notes', lang))}</h3>")
-        out.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
+        out.append("<ul>" + "".join(f"<li>{esc(warning_text(str(n), lang))}</li>"
+                                    for n in notes) + "</ul>")
     return out
 
 
@@ -329,5 +331,5 @@ def write_report(folder: Path | str, data: ResultsDir | None = None, *,
     body += _notes(data, folder, Path(scenario_dir) if scenario_dir else None, language)
     path = folder / REPORT
     path.write_text(page(title, language, body), encoding="utf-8", newline="\n")
-    log.info("report written to %s", path)
+    log.debug("report written to %s", path)
     return path

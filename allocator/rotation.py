@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from ortools.sat.python import cp_model
 
-from allocator.rotation_checks import precheck
+from allocator.rotation_checks import precheck_findings, summary_lines
 from allocator.rotation_frames import (
     ROTATION_COLUMNS,
     Solution,
@@ -409,9 +409,10 @@ def solve_rotation(data: RotationInput, *, options: CpSatOptions | None = None,
     started = time.perf_counter()
     tables = prepare(data)
     network = build_network(tables, data.policy)
-    warnings = precheck(tables, network, data.policy)
-    for message in warnings:
-        logger.warning("rotation pre-check: %s", message)
+    findings = precheck_findings(tables, network, data.policy)
+    warnings = tuple(f.text for f in findings)  # every finding stays as data
+    for line in summary_lines(findings):  # the log: one line per check and year
+        logger.warning("rotation pre-check: %s", line)
     if year_workers < 1:
         raise ValueError(f"year_workers must be >= 1, got {year_workers}")
     info, solution, slack_rows = _solve_blocks(tables, network, data, options,

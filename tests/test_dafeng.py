@@ -123,7 +123,7 @@ def test_travel_limits_hold(dafeng: Results) -> None:
 
 
 def test_results_directory_on_real_boundary(dafeng: Results, tmp_path: Path) -> None:
-    folder = dafeng.to_dir(tmp_path / "dafeng")
+    folder = dafeng.to_dir(tmp_path / "dafeng", report=False)
     layers = {name for name, _ in pyogrio.list_layers(folder / "plan.gpkg")}
     assert layers == {"zones", "schools", "new_sites", "assignments", "counties"}
     counties = gpd.read_file(folder / "plan.gpkg", layer="counties")

@@ -48,7 +48,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     results = run(load_scenario(source))
     tables = {**results.tables, "rotations": ROTATIONS, "staffing": STAFFING}
     results = dataclasses.replace(results, tables=tables)
-    out = results.to_dir(tmp_path_factory.mktemp("run") / "tiny")
+    out = results.to_dir(tmp_path_factory.mktemp("run") / "tiny", report=False)
     write_plan_xlsx(out, with_audit(out), "zh")
     return out
 

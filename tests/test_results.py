@@ -49,6 +49,7 @@ def test_contract(tiny_results: Results, tmp_path: Path) -> None:
         "exceptions.csv",
         "plan.gpkg",
         "plan.xlsx",
+        "report.html",
     }
     audit = pd.read_csv(folder / "audit.csv")
     assert {"rule_id", "kind", "scope", "required", "actual", "status"} <= set(audit.columns)
@@ -82,7 +83,7 @@ def test_contract(tiny_results: Results, tmp_path: Path) -> None:
 
 def test_older_results_directory_without_new_tables(tiny_results: Results,
                                                     tmp_path: Path) -> None:
-    folder = tiny_results.to_dir(tmp_path / "out")
+    folder = tiny_results.to_dir(tmp_path / "out", report=False)
     for name in ("expansions", "spend", "plan_rules", "exceptions"):
         (folder / f"{name}.csv").unlink()
     back = read_results_dir(folder)
@@ -90,7 +91,7 @@ def test_older_results_directory_without_new_tables(tiny_results: Results,
 
 
 def test_geopackage_layers_and_crs(tiny_results: Results, tmp_path: Path) -> None:
-    folder = tiny_results.to_dir(tmp_path / "out")
+    folder = tiny_results.to_dir(tmp_path / "out", report=False)
     import pyogrio
 
     layers = {name for name, _ in pyogrio.list_layers(folder / "plan.gpkg")}
@@ -112,7 +113,7 @@ def test_existing_directory_is_not_overwritten(tiny_results: Results, tmp_path: 
     with pytest.raises(OutputExistsError):
         tiny_results.to_dir(target)
     assert (target / "keep.txt").read_text() == "mine"
-    tiny_results.to_dir(target, overwrite=True)
+    tiny_results.to_dir(target, overwrite=True, report=False)
     assert not (target / "keep.txt").exists() and (target / "manifest.json").exists()
     assert [p.name for p in target.parent.iterdir()] == ["out"]
 
@@ -165,8 +166,8 @@ def test_killed_run_leaves_no_results_directory(tiny_scenario: Path, tmp_path: P
 
 
 def test_same_scenario_same_files(tiny_scenario: Path, tmp_path: Path) -> None:
-    first = run(load_scenario(tiny_scenario)).to_dir(tmp_path / "a")
-    second = run(load_scenario(tiny_scenario)).to_dir(tmp_path / "b")
+    first = run(load_scenario(tiny_scenario)).to_dir(tmp_path / "a", report=False)
+    second = run(load_scenario(tiny_scenario)).to_dir(tmp_path / "b", report=False)
     for name in (
         "demand.csv",
         "schools.csv",

@@ -386,7 +386,7 @@ def _check_fresh_run(name: str, plan: pd.DataFrame, folder: Path) -> None:
 def _run(name: str, out: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, object]]:
     """``allocator run`` on the shipped scenario: rotations.csv, schools.csv, manifest."""
     results = run(load_scenario(SCENARIOS / name / "scenario.yaml"))
-    folder = results.to_dir(out)
+    folder = results.to_dir(out, report=False)
     ids = {c: str for c in ("teacher_id", "school_id", "from_school", "to_school",
                             "from_county", "to_county", "county")}
     rotations = pd.read_csv(folder / "rotations.csv", dtype=ids, keep_default_na=False,

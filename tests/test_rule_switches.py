@@ -63,7 +63,7 @@ def unmet(results: Results) -> float:
 
 
 def audit_status(results: Results, folder: Path, rule_id: str) -> list[str]:
-    written = results.to_dir(folder)
+    written = results.to_dir(folder, report=False)
     audit = pd.read_csv(written / "audit.csv")
     return audit.loc[audit["rule_id"] == rule_id, "status"].tolist()
 

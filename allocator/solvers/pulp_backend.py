@@ -23,18 +23,30 @@ of the start. CBC gets PuLP's mst file (``-mips``; PuLP writes 0 for unset value
 
 Objective and bound are reported in the problem's own sense and include the objective's
 constant term (which PuLP does not pass to either solver).
+
+Quiet HiGHS runs (``msg=False``): HiGHS 1.12 still writes a few lines with C ``printf``,
+past its own ``output_flag`` (e.g. ``HighsMipSolverData::transformNewIntegerFeasibleSolution
+tmpSolver.run();`` when it repairs a solution after a presolve restart). While a quiet
+HiGHS run lasts, file descriptor 1 (standard output) is pointed at a temporary file; what
+lands there goes to this module's logger at DEBUG level (``allocator --debug`` shows it),
+line by line with a ``highs stdout:`` prefix. The redirection is process-wide for the
+length of the run (output of other threads meanwhile goes to the log too). With
+``msg=True`` nothing is redirected: HiGHS's log goes to standard output.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
 import logging
 import math
 import os
 import re
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +166,49 @@ def _describe(verdict: str, objective: float | None, bound: float | None) -> str
     gap = relative_gap(objective, bound)
     gap_text = "n/a" if gap is None else f"{gap:.4%}"
     return f"{verdict}; objective {_fmt(objective)}, bound {_fmt(bound)}, gap {gap_text}"
+
+
+def _flush_c_stdout() -> None:
+    """Flush C's ``stdout`` buffer (what ``printf`` wrote and has not yet passed on)."""
+    with contextlib.suppress(OSError, AttributeError, TypeError):  # no C library to ask
+        ctypes.CDLL(None).fflush(None)
+
+
+@contextlib.contextmanager
+def _stdout_to_log(quiet: bool) -> Iterator[None]:
+    """While it lasts, send what is written to file descriptor 1 to the DEBUG log.
+
+    Parameters
+    ----------
+    quiet
+        Redirect; ``False`` leaves standard output alone (the solver log is wanted there).
+    """
+    if not quiet:
+        yield
+        return
+    try:
+        saved = os.dup(1)
+    except OSError:  # no standard output to protect
+        yield
+        return
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        sys.stdout.flush()
+    _flush_c_stdout()
+    with tempfile.TemporaryFile(prefix="allocator-highs-stdout-") as sink:
+        os.dup2(sink.fileno(), 1)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(ValueError, OSError, AttributeError):
+                sys.stdout.flush()
+            _flush_c_stdout()
+            os.dup2(saved, 1)
+            os.close(saved)
+            sink.seek(0)
+            text = sink.read().decode("utf-8", errors="replace")
+    for line in text.splitlines():
+        if line.strip():
+            logger.debug("highs stdout: %s", line.rstrip())
 
 
 def _timed(run: Callable[[], Any]) -> tuple[str | None, float]:
@@ -336,7 +391,8 @@ def _solve_highs(problem: pulp.LpProblem, options: SolverOptions) -> SolveInfo:
     given = _start_values(problem) if options.warm_start else 0
     with tempfile.TemporaryDirectory(prefix="allocator-highs-") as tmp:
         log_path = Path(tmp) / "highs.log" if options.warm_start else None
-        error, seconds = _timed(lambda: problem.solve(_highs_solver(options, log_path)))
+        with _stdout_to_log(not options.msg):
+            error, seconds = _timed(lambda: problem.solve(_highs_solver(options, log_path)))
         text = log_path.read_text(errors="replace") if log_path and log_path.exists() else ""
     if error is not None or problem.solverModel is None:
         version = highspy.Highs().version()

@@ -13,56 +13,28 @@ installs chromium with apt-get; never ``playwright install``).
 
 from __future__ import annotations
 
-import json
-import re
 import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 import pytest
 
 from allocator.map_cli import map_command
+from tests.browser._chromium import HOSTILE, MARKS, Loaded, layer_counts, rename_school
 
-ROOT = Path(__file__).resolve().parents[2]
-DAFENG = ROOT / "scenarios" / "dafeng" / "scenario.yaml"
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-HOSTILE = "<img src=x onerror=alert(1)>"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-        "--disable-dev-shm-usage"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="/usr/bin/chromium missing: apt-get install chromium (.ci/run does)"),
-]
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="playwright not installed: pip install -e '.[dev]'")
-
-
-@pytest.fixture(scope="session")
-def dafeng_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Results of a real ``allocator run`` on the Dafeng scenario."""
-    out = tmp_path_factory.mktemp("browser") / "dafeng"
-    command = [str(Path(sys.executable).parent / "allocator"), "--quiet", "run", str(DAFENG),
-               "--out", str(out), "--overwrite"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False,
-                          timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return out
+pytestmark = MARKS
 
 
 def _site_ids(sites: gpd.GeoDataFrame) -> pd.Series[str]:
     column = "school_id" if "school_id" in sites.columns else "site_id"
     ids: pd.Series[str] = sites[column].astype(str)
     return ids
+
+
+def _existing(schools: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return schools[schools["kind"].astype(str) != "new"] if "kind" in schools else schools
 
 
 def _isolated(schools: gpd.GeoDataFrame, others: list[gpd.GeoDataFrame]) -> str:
@@ -87,18 +59,12 @@ def hostile_map(dafeng_run: Path, tmp_path_factory: pytest.TempPathFactory) -> d
     """
     folder = tmp_path_factory.mktemp("hostile") / "dafeng"
     shutil.copytree(dafeng_run, folder)
-    gpkg = folder / "plan.gpkg"
-    layers = {str(n): gpd.read_file(gpkg, layer=str(n)) for n, _ in pyogrio.list_layers(gpkg)}
+    read = {n: gpd.read_file(folder / "plan.gpkg", layer=n) for n in ("schools", "new_sites",
+                                                                       "zones")}
+    school_id = _isolated(_existing(read["schools"]), [read["new_sites"], read["zones"]])
+    layers = rename_school(folder, school_id, HOSTILE)
     schools, sites = layers["schools"], layers["new_sites"]
-    existing = schools[schools["kind"].astype(str) != "new"] if "kind" in schools else schools
-    school_id = _isolated(existing, [sites, layers["zones"]])
-    schools.loc[schools["school_id"].astype(str) == school_id, "name"] = HOSTILE
-    gpkg.unlink()
-    for name, layer in layers.items():
-        layer.to_file(gpkg, layer=name, driver="GPKG")
-    table = pd.read_csv(folder / "schools.csv", dtype={"school_id": str})
-    table.loc[table["school_id"] == school_id, "name"] = HOSTILE
-    table.to_csv(folder / "schools.csv", index=False)
+    existing = _existing(schools)
     target = str(_site_ids(sites).iloc[0])
     path = folder / "rotations.csv"
     old = pd.read_csv(path, dtype={"from_school": str, "to_school": str}) if path.exists() \
@@ -125,57 +91,16 @@ def hostile_map(dafeng_run: Path, tmp_path_factory: pytest.TempPathFactory) -> d
                            ["from_school", "to_school", "kind"]))}}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
-
-
-class Page:
-    """A loaded map page and everything it did: console errors, requests, dialogs."""
+class Page(Loaded):
+    """The map page (``map.html``), loaded once the map is drawn."""
 
     def __init__(self, browser: Any, html: Path) -> None:
-        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.dialogs: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error"
-                     else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.on("dialog", self._dialog)
-        self.page.goto(html.as_uri())
+        super().__init__(browser, html, height=900)
         self.page.wait_for_selector("html[data-map-ready='1']", timeout=20_000)
-
-    def _dialog(self, dialog: Any) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def paths(self) -> int:
-        return int(self.page.locator("#map svg path").count())
-
-    def toggle(self, layer: str) -> None:
-        self.page.locator(f".leaflet-control-layers-overlays label:has("
-                          f"span[data-layer='{layer}']) input").click()
-
-    def shot(self, tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> Path:
-        kept = tmp_path / name
-        self.page.screenshot(path=str(kept))
-        ARTIFACTS.mkdir(exist_ok=True)
-        copy = ARTIFACTS / name
-        shutil.copyfile(kept, copy)
-        with capsys.disabled():
-            print(f"\n[browser artifact] {kept}\n[browser artifact] {copy}")
-        return kept
 
 
 def _payload_counts(html: Path) -> dict[str, int]:
-    text = html.read_text(encoding="utf-8")
-    match = re.search(r'id="plan-data">(.*?)</script>', text, re.DOTALL)
-    assert match is not None
-    return {layer["id"]: layer["count"] for layer in json.loads(match.group(1))["layers"]}
+    return layer_counts(html.read_text(encoding="utf-8"))
 
 
 def test_loads_offline_without_errors(browser: Any, hostile_map: dict[str, Any],
@@ -192,11 +117,7 @@ def test_loads_offline_without_errors(browser: Any, hostile_map: dict[str, Any],
     assert page.errors == []
     assert page.dialogs == []
     assert page.requests and all(u.startswith(("file://", "data:")) for u in page.requests)
-    external = page.page.evaluate(
-        "Array.from(document.querySelectorAll('[src],[href]'))"
-        ".map(e => e.getAttribute('src') || e.getAttribute('href'))"
-        ".filter(u => /^(https?:)?\\/\\//.test(u))")
-    assert external == []
+    assert page.external() == []
     assert page.page.evaluate("document.characterSet") == "UTF-8"
     assert page.page.locator("#plan-title").inner_text() == hostile_map["title"]
     labels = page.page.locator(".leaflet-control-layers-overlays").inner_text()
@@ -227,23 +148,7 @@ def test_layer_control_toggles_layers(browser: Any, hostile_map: dict[str, Any])
 def test_hostile_name_shows_as_text(browser: Any, hostile_map: dict[str, Any], tmp_path: Path,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     page = Page(browser, hostile_map["html"])
-    for layer in ("counties", "zones", "new_sites", "rotations"):
-        page.toggle(layer)  # only the existing schools stay on the map
-    lat, lon = hostile_map["lat"], hostile_map["lon"]
-    point = page.page.evaluate(
-        f"(() => {{ planMap.setView([{lat}, {lon}], 15, {{animate: false}});"
-        f"  const p = planMap.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()")
-    frame = page.page.locator("#map").bounding_box()
-    page.page.mouse.click(frame["x"] + point[0], frame["y"] + point[1])
-    popup = page.page.locator(".leaflet-popup-content")
-    popup.wait_for(timeout=5_000)
-    page.page.wait_for_function(  # the popup fades in (CSS transition, 0.2 s)
-        "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
-    assert page.page.locator(".plan-popup-title").inner_text() == HOSTILE
-    assert popup.locator("img").count() == 0
-    assert page.page.locator("img[src='x']").count() == 0
-    rows = popup.locator("td").all_inner_texts()
-    assert rows[0] == hostile_map["school_id"]
+    page.shows_hostile_name(hostile_map["lat"], hostile_map["lon"], hostile_map["school_id"])
     page.shot(tmp_path, "map_popup_hostile.png", capsys)
     # Only the rotation lines remain after switching schools off and rotations on.
     page.toggle("schools")

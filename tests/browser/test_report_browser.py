@@ -1,8 +1,9 @@
 """``report.html`` in a real browser (Debian's chromium driven by playwright).
 
-A module fixture runs ``allocator run`` on the Dafeng scenario, renames one existing school
-``<img src=x onerror=alert(1)>`` in its tables and map layers, and writes ``report.html``
-with :func:`allocator.report.write_report`. The tests load it from ``file://`` and check: no
+A module fixture copies the session's ``allocator run`` of the Dafeng scenario (which
+wrote its own ``report.html``), renames one existing school ``<img src=x onerror=alert(1)>``
+in its tables and map layers, and writes ``report.html`` again with
+:func:`allocator.report.write_report`. The tests load it from ``file://`` and check: no
 console error (page or embedded map), no request other than ``file:``, ``data:`` and the
 map's ``about:srcdoc`` frame, the map's layers toggle, the hostile name shows as text in a
 map popup and in the report's tables, and no dialog opens. Screenshots are kept under the
@@ -14,133 +15,68 @@ installs chromium with apt-get; never ``playwright install``).
 
 from __future__ import annotations
 
-import html as htmllib
-import json
-import re
 import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 import pytest
 
 from allocator.report import write_report
+from tests.browser._chromium import (
+    ARTIFACTS,
+    DAFENG,
+    HOSTILE,
+    MARKS,
+    Loaded,
+    layer_counts,
+    rename_school,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-DAFENG = ROOT / "scenarios" / "dafeng"
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-HOSTILE = "<img src=x onerror=alert(1)>"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-        "--disable-dev-shm-usage"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="/usr/bin/chromium missing: apt-get install chromium (.ci/run does)"),
-]
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="playwright not installed: pip install -e '.[dev]'")
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
-def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A Dafeng run with one existing school renamed HOSTILE, and its report.html."""
+def hostile_report(dafeng_run: Path, tmp_path_factory: pytest.TempPathFactory
+                   ) -> dict[str, Any]:
+    """A copy of the Dafeng run with one existing school renamed HOSTILE, and its report."""
+    assert "report.html" in {p.name for p in dafeng_run.iterdir()}  # written by the run
     folder = tmp_path_factory.mktemp("report_browser") / "dafeng"
-    command = [str(Path(sys.executable).parent / "allocator"), "--quiet", "run",
-               str(DAFENG / "scenario.yaml"), "--out", str(folder)]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False,
-                          timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    gpkg = folder / "plan.gpkg"
-    layers = {str(n): gpd.read_file(gpkg, layer=str(n)) for n, _ in pyogrio.list_layers(gpkg)}
-    schools = layers["schools"]
-    existing = schools[schools["kind"].astype(str) != "new"]
+    shutil.copytree(dafeng_run, folder)
+    layers = {n: gpd.read_file(folder / "plan.gpkg", layer=n) for n in ("schools", "new_sites")}
+    existing = layers["schools"][layers["schools"]["kind"].astype(str) != "new"]
     # The school farthest from the new sites, so that its marker is easy to click alone.
     crs = existing.estimate_utm_crs()
     sites = layers["new_sites"].to_crs(crs).geometry
     first = existing.drop_duplicates("school_id").to_crs(crs)
     school_id = str(first.loc[first.geometry.apply(lambda p: sites.distance(p).min())
                               .idxmax(), "school_id"])
-    schools.loc[schools["school_id"].astype(str) == school_id, "name"] = HOSTILE
-    gpkg.unlink()
-    for name, layer in layers.items():
-        layer.to_file(gpkg, layer=name, driver="GPKG")
-    table = pd.read_csv(folder / "schools.csv", dtype={"school_id": str})
-    table.loc[table["school_id"] == school_id, "name"] = HOSTILE
-    table.to_csv(folder / "schools.csv", index=False)
-    sites = pd.read_csv(folder / "sites.csv", dtype={"site_id": str})
-    site_id = str(sites.loc[sites["status"] == "opened", "site_id"].iloc[0])
-    sites.loc[sites["site_id"] == site_id, "name"] = HOSTILE  # shown in the new-sites table
-    sites.to_csv(folder / "sites.csv", index=False)
+    rename_school(folder, school_id, HOSTILE)
+    table = pd.read_csv(folder / "sites.csv", dtype={"site_id": str})
+    site_id = str(table.loc[table["status"] == "opened", "site_id"].iloc[0])
+    table.loc[table["site_id"] == site_id, "name"] = HOSTILE  # shown in the new-sites table
+    table.to_csv(folder / "sites.csv", index=False)
     report = write_report(folder, scenario_dir=DAFENG)
     point = existing[existing["school_id"].astype(str) == school_id].geometry.iloc[0]
     return {"html": report, "school_id": school_id, "site_id": site_id, "lat": point.y,
             "lon": point.x, "sites": len(layers["new_sites"])}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
-
-
-class Report:
-    """A loaded report and everything it did: console errors, requests, dialogs."""
+class Report(Loaded):
+    """The report, loaded once its embedded map (``about:srcdoc`` frame) is drawn."""
 
     def __init__(self, browser: Any, html: Path) -> None:
-        self.page = browser.new_page(viewport={"width": 1400, "height": 950})
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.dialogs: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error"
-                     else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.on("dialog", self._dialog)
-        self.page.goto(html.as_uri())
+        super().__init__(browser, html, height=950)
         self.page.locator("#plan-map-frame").scroll_into_view_if_needed()
-        self.frame = self.page.frame_locator("#plan-map-frame")
+        self.frame = self.root = self.page.frame_locator("#plan-map-frame")
         self.frame.locator("html[data-map-ready='1']").wait_for(state="attached",
                                                                timeout=20_000)
-        self.map = next(f for f in self.page.frames if f.url == "about:srcdoc")
-
-    def _dialog(self, dialog: Any) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def paths(self) -> int:
-        return int(self.frame.locator("#map svg path").count())
-
-    def toggle(self, layer: str) -> None:
-        self.frame.locator(f".leaflet-control-layers-overlays label:has("
-                           f"span[data-layer='{layer}']) input").click()
-
-    def shot(self, tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> Path:
-        kept = tmp_path / name
-        self.page.screenshot(path=str(kept))
-        ARTIFACTS.mkdir(exist_ok=True)
-        copy = ARTIFACTS / name
-        shutil.copyfile(kept, copy)
-        with capsys.disabled():
-            print(f"\n[browser artifact] {kept}\n[browser artifact] {copy}")
-        return kept
+        self.map = self.js = next(f for f in self.page.frames if f.url == "about:srcdoc")
 
 
 def _layer_counts(html: Path) -> dict[str, int]:
-    page = html.read_text(encoding="utf-8")
-    inner = htmllib.unescape(re.search(r'srcdoc="([^"]*)"', page).group(1))  # type: ignore[union-attr]
-    data = re.search(r'id="plan-data">(.*?)</script>', inner, re.DOTALL)
-    assert data is not None
-    return {layer["id"]: layer["count"] for layer in json.loads(data.group(1))["layers"]}
+    return layer_counts(html.read_text(encoding="utf-8"))
 
 
 def test_report_loads_offline_without_errors(browser: Any, hostile_report: dict[str, Any],
@@ -167,15 +103,21 @@ def test_report_loads_offline_without_errors(browser: Any, hostile_report: dict[
     assert report.requests
     assert all(u.startswith(("file://", "data:", "about:srcdoc")) for u in report.requests), \
         report.requests
-    external = report.page.evaluate(
-        "Array.from(document.querySelectorAll('[src],[href]'))"
-        ".map(e => e.getAttribute('src') || e.getAttribute('href'))"
-        ".filter(u => /^(https?:)?\\/\\//.test(u))")
-    assert external == []
-    assert report.map.evaluate(
-        "Array.from(document.querySelectorAll('[src],[href]'))"
-        ".map(e => e.getAttribute('src') || e.getAttribute('href'))"
-        ".filter(u => /^(https?:)?\\/\\//.test(u)).length") == 0
+    assert report.external() == []
+    assert report.external(report.map) == []
+    report.page.close()
+
+
+def test_report_written_by_the_run_loads_offline(browser: Any, dafeng_run: Path) -> None:
+    """The run's own report.html (Results.to_dir, before the rename) with its maps inlined."""
+    html = dafeng_run / "report.html"
+    report = Report(browser, html)
+    counts = _layer_counts(html)
+    assert counts["counties"] == 1 and counts["zones"] == 26
+    assert report.paths() == sum(counts.values())
+    assert report.page.locator("#png-map").evaluate("img => img.naturalWidth") > 1000
+    assert report.errors == [] and report.dialogs == []
+    assert all(u.startswith(("file://", "data:", "about:srcdoc")) for u in report.requests)
     report.page.close()
 
 
@@ -197,22 +139,8 @@ def test_map_layers_toggle(browser: Any, hostile_report: dict[str, Any]) -> None
 def test_hostile_name_shows_as_text(browser: Any, hostile_report: dict[str, Any],
                                     tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = Report(browser, hostile_report["html"])
-    for layer in ("counties", "zones", "new_sites", "rotations"):
-        report.toggle(layer)  # only the existing schools stay on the map
-    lat, lon = hostile_report["lat"], hostile_report["lon"]
-    point = report.map.evaluate(
-        f"(() => {{ planMap.setView([{lat}, {lon}], 15, {{animate: false}});"
-        f"  const p = planMap.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()")
-    box = report.frame.locator("#map").bounding_box()
-    report.page.mouse.click(box["x"] + point[0], box["y"] + point[1])
-    popup = report.frame.locator(".leaflet-popup-content")
-    popup.wait_for(timeout=5_000)
-    report.map.wait_for_function(  # the popup fades in (CSS transition, 0.2 s)
-        "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
-    assert report.frame.locator(".plan-popup-title").inner_text() == HOSTILE
-    assert popup.locator("img").count() == 0
-    assert report.frame.locator("img[src='x']").count() == 0
-    assert popup.locator("td").all_inner_texts()[0] == hostile_report["school_id"]
+    report.shows_hostile_name(hostile_report["lat"], hostile_report["lon"],
+                              hostile_report["school_id"])
     report.shot(tmp_path, "report_popup_hostile.png", capsys)
     row = report.page.locator("#sites-table tr", has_text=hostile_report["site_id"])
     assert row.locator("td").nth(1).inner_text() == HOSTILE
