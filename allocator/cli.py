@@ -5,7 +5,9 @@ solution (see :class:`allocator.errors.ExitCode`).
 
 Messages are in Chinese or English (:mod:`allocator.i18n`): ``--lang zh|en`` (or the
 ``ALLOCATOR_LANG`` environment variable) before the command, else the scenario's
-``meta.language``, else English. Help texts stay in English.
+``meta.language``, else English. Help texts stay in English. The library logs in English;
+the console shows its warnings in that language too (:class:`~allocator.i18n.WarningFormatter`
+on the log handler, told the scenario's language by :func:`_speak` once it is loaded).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from allocator.errors import ExitCode, InputError, OutputExistsError
 from allocator.i18n import (
     LANGUAGES,
     Lang,
+    WarningFormatter,
     choose_language,
     from_english,
     glossary,
@@ -38,6 +41,7 @@ from allocator.i18n import (
     problem_text,
     set_language,
     t,
+    warning_text,
 )
 from allocator.layering import load_scenario
 from allocator.scenario import ResolvedScenario, scenario_json_schema
@@ -83,7 +87,10 @@ def _root(
             "--version", callback=_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No progress and no summary: only warnings and errors.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also the log of every step (English).")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Detailed log, tracebacks.")] = False,
     lang: Annotated[
         Language | None,
@@ -92,18 +99,34 @@ def _root(
                      "scenario's meta.language, else en)."),
     ] = None,
 ) -> None:
-    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    _QUIET[0] = quiet
     handler = RichHandler(console=err, show_path=debug, show_time=debug, markup=False)
-    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+    # warnings in --lang now; commands that load a scenario may switch (_speak)
+    handler.setFormatter(WarningFormatter(lang=choose_language() if lang is None
+                                          else lang.value))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     if not debug:
         for noisy in ("pyogrio", "fiona", "matplotlib", "numexpr"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.call_on_close(set_language(None if lang is None else lang.value))
 
 
+_QUIET = [False]
+"""``--quiet`` of this invocation (no spinner, no summary); set by the main callback."""
+
+
 def _language(resolved: ResolvedScenario | None = None) -> Lang:
     """``--lang``, else the scenario's ``meta.language``, else English."""
     return choose_language(resolved.config.meta.language if resolved is not None else None)
+
+
+def _speak(lang: Lang) -> Lang:
+    """Show the log's warnings in ``lang`` from now on (the main callback's handler)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler.formatter, WarningFormatter):
+            handler.formatter.lang = lang
+    return lang
 
 
 def _guess_language(path: Path | None, sets: list[str] | None) -> Lang:
@@ -155,7 +178,7 @@ def validate(path: ScenarioArg, scenario: ScenarioOpt = None, sets: SetOpt = Non
     from allocator.inputs import load_inputs
 
     resolved = _load(path, scenario, sets)
-    lang = _language(resolved)
+    lang = _speak(_language(resolved))
     try:
         inputs = load_inputs(resolved)
     except InputError as exc:
@@ -173,6 +196,11 @@ _SUMMARY_COLUMNS = ("year", "stage", "children", "existing_seats", "new_sites", 
                     "cost", "unmet")
 _COST_UNIT_CNY: dict[Lang, float] = {"zh": 1e4, "en": 1e6}
 """The summary's money unit: 万元 (10,000 CNY) in Chinese, million CNY in English."""
+
+
+def _or_na(value: float | None, lang: Lang) -> str:
+    """A solver number, or n/a (无) when the solver gave none."""
+    return t("run.not_available", lang) if value is None else f"{value:.10g}"
 
 
 def _status_word(status: str, lang: Lang) -> str:
@@ -216,13 +244,13 @@ def run(
     from allocator.pipeline import run as run_pipeline
 
     resolved = _load(path, scenario, sets)
-    lang = _language(resolved)
+    lang = _speak(_language(resolved))
     name = resolved.config.meta.name + (f"-{scenario.replace(',', '+')}" if scenario else "")
     target = out_dir or Path("results") / name
     if target.exists() and not overwrite:
         _print_exists(target, lang)
         raise typer.Exit(ExitCode.BAD_INPUT)
-    quiet = logging.getLogger().level > logging.INFO
+    quiet = _QUIET[0]
     try:
         with (err.status(t("run.starting", lang), spinner="dots") if not quiet
               else _nothing()) as status:
@@ -234,10 +262,8 @@ def run(
                 log.info("step: %s", step)
 
             results = run_pipeline(resolved, on_step=on_step)
-            on_step("write results")
+            on_step("write results")  # report.html included (a failed report only warns)
             written = results.to_dir(target, overwrite=overwrite)
-            on_step("write report")
-            _write_report(written, resolved.source.parent)
     except InputError as exc:
         _report_input_error(exc, lang)
         raise typer.Exit(ExitCode.BAD_INPUT) from None
@@ -250,27 +276,19 @@ def run(
         gap = f"{info.gap:.2%}" if info.gap is not None else t("run.not_available", lang)
         out.print(
             t("run.status_line", lang, status=_status_word(info.status, lang),
-              objective=info.objective, bound=info.bound, gap=gap,
+              objective=_or_na(info.objective, lang), bound=_or_na(info.bound, lang), gap=gap,
               seconds=f"{info.seconds:.2f}", solver=info.solver),
             highlight=False, markup=False,
         )
         out.print(t("run.results", lang, path=written), highlight=False, markup=False)
     if results.exit_code != ExitCode.OK:
-        err.print(Text.assemble((_status_word(info.status, lang), "red"), f": {info.message}"),
+        err.print(Text.assemble((_status_word(info.status, lang), "red"),
+                                t("run.status_message", lang,
+                                  message=warning_text(info.message, lang))),
                   highlight=False)
         for line in results.explanation:
             err.print(line, highlight=False, markup=False)
     raise typer.Exit(results.exit_code)
-
-
-def _write_report(folder: Path, scenario_dir: Path) -> None:
-    """Write ``report.html`` into a written results directory; a failure only warns."""
-    from allocator.report import write_report
-
-    try:
-        write_report(folder, scenario_dir=scenario_dir)
-    except Exception as exc:  # the results are written; a report failure must not lose them
-        log.warning("report.html not written: %s", exc)
 
 
 def _print_exists(target: Path, lang: Lang) -> None:
@@ -442,7 +460,7 @@ def map_(
 
     fmt = fmt.lower()
     lang = lang or language_override()
-    said = choose_language(lang)
+    said = _speak(choose_language(lang))
     if fmt not in DEFAULT_NAMES:
         err.print(Text.assemble((t("cli.map_format", said), "red"),
                                 t("cli.map_format_value", said, value=repr(fmt))),

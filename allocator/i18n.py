@@ -17,6 +17,11 @@ the text (placeholders match the values), and the other language's template is f
 the same values (:func:`from_english`). Text that matches no template stays as written, so
 a new English message is never lost, only untranslated.
 
+The section ``warning`` does the same for the warnings the library logs and the notes a run
+keeps (``Results.notes``): the library writes them in English, deterministically;
+:func:`warning_text` translates one, and :class:`WarningFormatter` shows the log's warnings
+in the chosen language (the CLI installs it on its console handler).
+
 The language: ``--lang`` of the command line (:func:`use_language`), else the scenario's
 ``meta.language``, else English (:func:`choose_language`). Rule quotes are never
 translated: they are shown in the documents' original Chinese.
@@ -24,6 +29,7 @@ translated: they are shown in the documents' original Chinese.
 
 from __future__ import annotations
 
+import logging
 import re
 import string
 import tomllib
@@ -42,6 +48,7 @@ __all__ = [
     "LANGUAGES",
     "Lang",
     "Messages",
+    "WarningFormatter",
     "check_language",
     "choose_language",
     "from_english",
@@ -55,6 +62,7 @@ __all__ = [
     "t",
     "translate_where",
     "use_language",
+    "warning_text",
 ]
 
 Lang = Literal["zh", "en"]
@@ -163,7 +171,9 @@ _VALUE: Final = r"(?:(?!; ).)*?"
 """What a placeholder matches: any text without ``; `` (which separates message parts)."""
 
 
-def _compile(key: str, template: str) -> _Pattern:
+def _compile(key: str, template: str, fields: Mapping[str, str] | None = None,
+             value: str = _VALUE) -> _Pattern:
+    """``template`` as a pattern; placeholder ``f`` matches ``fields[f]``, else ``value``."""
     parts: list[str] = []
     seen: set[str] = set()
     literal = 0
@@ -174,7 +184,8 @@ def _compile(key: str, template: str) -> _Pattern:
             continue
         if not field.isidentifier():
             raise ValueError(f"locale entry {key}: placeholder {{{field}}} is not a name")
-        parts.append(f"(?P={field})" if field in seen else f"(?P<{field}>{_VALUE})")
+        pattern = (fields or {}).get(field, value)
+        parts.append(f"(?P={field})" if field in seen else f"(?P<{field}>{pattern})")
         seen.add(field)
     return _Pattern(key, re.compile("".join(parts), re.DOTALL), literal)
 
@@ -223,9 +234,35 @@ class Messages:
         return _patterns(self, section)
 
 
+_NUMBER: Final = r"-?\d[\d,]*(?:\.\d+)?"
+"""A count or amount as the library writes it (``2,400``, ``3``, ``0.5``)."""
+
+_WARNING_FIELDS: Final[Mapping[str, str]] = {
+    "year": r"\d{4}",
+    **dict.fromkeys(("count", "n", "need", "have", "short", "seats", "room", "largest",
+                     "most", "offered", "eligible", "heads", "posts", "due", "more", "solved",
+                     "blocks", "zones", "cells", "cell", "age", "km", "missing", "total"),
+                    _NUMBER),
+    "solver": r"[A-Za-z][\w.+-]*",
+    **dict.fromkeys(("objective", "bound", "gap"),
+                    r"n/a|-?(?:inf|\d[\d.]*(?:e[+-]?\d+)?)%?"),
+}
+"""Placeholders of the ``warning`` section that match only numbers (the others any text).
+
+Warning values may contain ``; `` (a solver's message does), so the section's other
+placeholders match any text; the numeric ones keep adjacent values apart (``{county}
+{year}``) and keep a solver's message (``...; objective n/a, bound n/a, gap n/a``) from
+swallowing the warning around it."""
+
+_SECTION_VALUES: Final[Mapping[str, tuple[Mapping[str, str], str]]] = {
+    "warning": (_WARNING_FIELDS, r".*?"),
+}
+
+
 @cache
 def _patterns(table: Messages, section: str) -> tuple[_Pattern, ...]:
-    compiled = [_compile(f"{section}.{k}", v)
+    fields, value = _SECTION_VALUES.get(section, ({}, _VALUE))
+    compiled = [_compile(f"{section}.{k}", v, fields, value)
                 for k, v in table.section(section, DEFAULT_LANGUAGE).items()]
     return tuple(sorted(compiled, key=lambda p: (-p.literal, p.key)))
 
@@ -287,6 +324,110 @@ def from_english(text: str, lang: str, section: str, *,
             values = {k: glossary(v, lang) for k, v in values.items()}
         return t(pattern.key, lang, **values)
     return None
+
+
+_YEAR_STATUS: Final = re.compile(r"(\d{4}(?:-\d{4})?): (\w+)")
+"""One year block's status in a rotation solve's message (``2025: infeasible``)."""
+
+_WARNING_DEPTH: Final = 3
+"""How deep :func:`warning_text` translates values that are warnings themselves."""
+
+
+def _warning_value(value: str, lang: Lang, depth: int) -> str:
+    """One value of a warning in ``lang``; else as written.
+
+    A glossary word (or a ``, `` list of them), a solve status, year blocks' statuses
+    (``2025: infeasible; 2026: optimal``) or a text of the ``warning`` section.
+    """
+    word = glossary(value, lang)
+    if word != value:
+        return word
+    status = messages().tables[lang].get(f"status.{value}")
+    if status is not None:
+        return status
+    years = [_YEAR_STATUS.fullmatch(part) for part in value.split("; ")]
+    if all(found is not None and f"status.{found[2]}" in messages().tables[lang]
+           for found in years):
+        return t("warning_part.join", lang).join(
+            t("warning_part.year_status", lang, years=found[1],
+              status=t(f"status.{found[2]}", lang))
+            for found in years if found is not None)
+    if ", " in value:
+        words = [glossary(part, lang) for part in value.split(", ")]
+        if all(w != p for w, p in zip(words, value.split(", "), strict=True)):
+            return t("warning_part.list_join", lang).join(words)
+    if depth < _WARNING_DEPTH:
+        nested = _warning(value, lang, depth + 1)
+        if nested is not None:
+            return nested
+    return value
+
+
+def _warning(text: str, lang: Lang, depth: int) -> str | None:
+    for pattern in messages().patterns("warning"):
+        found = pattern.regex.fullmatch(text)
+        if found is None:
+            continue
+        values = {k: _warning_value(v, lang, depth) for k, v in found.groupdict().items()}
+        return t(pattern.key, lang, **values)
+    return None
+
+
+def warning_text(text: str, lang: str) -> str:
+    """A warning or run note the library wrote in English, in ``lang``.
+
+    The first English template of the ``warning`` section (most literal text first) that
+    matches the whole text gives the message; each value it matched is translated when it
+    is a glossary word (``primary``), a list of them (``primary, junior``), a solve status
+    (``infeasible``) or itself a warning text (a solver's message, ``S001, S002 and 3
+    more``), else kept (ids, numbers, names). Text no template matches is returned as it
+    is; in English the text is returned unchanged.
+
+    Parameters
+    ----------
+    text
+        The English message, e.g. a log record's message or one of ``Results.notes``.
+    lang
+        ``zh`` or ``en``.
+    """
+    chosen = check_language(lang)
+    if chosen == DEFAULT_LANGUAGE:
+        return text
+    found = _warning(text, chosen, 0)
+    return text if found is None else found
+
+
+class WarningFormatter(logging.Formatter):
+    """A log formatter that shows warnings and errors in :attr:`lang`.
+
+    Records at ``WARNING`` and above whose message a ``warning`` template knows are shown
+    translated (:func:`warning_text`); other records, and everything in English, are
+    formatted as :class:`logging.Formatter` does. The record itself is not changed, so
+    other handlers still see the English text.
+
+    Parameters
+    ----------
+    fmt
+        The format string (``%(message)s`` by default).
+    lang
+        The language to show; set :attr:`lang` later when it is known only then (the CLI
+        learns the scenario's ``meta.language`` after its logging is set up).
+    """
+
+    def __init__(self, fmt: str = "%(message)s", lang: str = DEFAULT_LANGUAGE) -> None:
+        super().__init__(fmt)
+        self.lang: Lang = check_language(lang)
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as text, its message in :attr:`lang` when it is a known warning."""
+        if record.levelno < logging.WARNING or self.lang == DEFAULT_LANGUAGE:
+            return super().format(record)
+        message = record.getMessage()
+        translated = warning_text(message, self.lang)
+        if translated == message:
+            return super().format(record)
+        shown = logging.makeLogRecord({**record.__dict__, "msg": translated, "args": None})
+        return super().format(shown)
 
 
 def _translate_message(message: str, lang: str) -> str:

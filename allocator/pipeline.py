@@ -12,7 +12,9 @@ The steps, each timed:
 4. ``siting``: the multi-period, multi-stage siting model (:mod:`allocator.plan`);
 5. ``explain`` (only when the siting model is infeasible and the scenario is not elastic):
    the same model re-solved with ``rules.elastic`` on, and the relaxations it needs in the
-   rules' own words (:mod:`allocator.explain`);
+   rules' own words (:mod:`allocator.explain`), in the run's language (``--lang``, else
+   ``meta.language``, else English: :func:`allocator.i18n.choose_language`, as the CLI
+   summary and the audit);
 6. ``tables``: results split back to the zones if they were aggregated, tidy tables and
    map layers (:mod:`allocator.tables`), and the ``exceptions`` table
    (:mod:`allocator.exceptions_report`);
@@ -43,7 +45,14 @@ from geopandas import GeoDataFrame
 from allocator.candidates import excluded_sites, site_options, with_expanded_sites
 from allocator.errors import InputError, Problem
 from allocator.exceptions_report import exceptions_table
-from allocator.explain import explain_plan, explain_rotation, plan_intro, rotation_intro
+from allocator.explain import (
+    explain_plan,
+    explain_rotation,
+    plan_closing,
+    plan_intro,
+    rotation_intro,
+)
+from allocator.i18n import DEFAULT_LANGUAGE, choose_language
 from allocator.inputs import PlanInputs, load_inputs
 from allocator.plan import solve_plan
 from allocator.plan.data import PlanInput, PlanResult
@@ -459,9 +468,10 @@ def run(resolved: ResolvedScenario, *, on_step: StepCallback | None = None) -> R
         result = solve_plan(plan, options)
     relaxed: PlanResult | None = None
     explanation: list[str] = []
+    lang = choose_language(config.meta.language)
     if result.info.status == "infeasible" and not plan.rules.elastic:
         with timer.step("explain"):
-            relaxed, explanation = explain_infeasible(plan, result.info, options)
+            relaxed, explanation = explain_infeasible(plan, result.info, options, lang=lang)
     with timer.step("tables"):
         if ready.membership is not None:
             result = split_to_zones(result, ready.membership,
@@ -478,12 +488,14 @@ def run(resolved: ResolvedScenario, *, on_step: StepCallback | None = None) -> R
                                                 "classes"]]
             rotation = plan_rotation(resolved, ready.inputs.schools, enrolment, crs=ready.crs)
             tables = {**tables, **rotation.tables}
-            explanation += explain_rotation_outcome(rotation)
+            explanation += explain_rotation_outcome(rotation, lang=lang)
     private = set(ready.options.loc[ready.options["ownership"] == "private", "site_id"]
                   .astype(str))
     tables["exceptions"] = exceptions_table(resolved, result, rotation, private=private)
-    for line in explanation:
-        log.warning("%s", line)
+    if explanation:  # the head once as a warning; every line stays in Results.explanation
+        log.warning("%s (%d line(s) in explanation.md)", explanation[0], len(explanation))
+        for line in explanation[1:]:
+            log.info("%s", line)
     return Results(
         scenario=resolved,
         info=result.info,
@@ -501,13 +513,14 @@ def run(resolved: ResolvedScenario, *, on_step: StepCallback | None = None) -> R
     )
 
 
-def explain_infeasible(plan: PlanInput, hard: SolveInfo,
-                       options: SolverOptions) -> tuple[PlanResult, list[str]]:
+def explain_infeasible(plan: PlanInput, hard: SolveInfo, options: SolverOptions, *,
+                       lang: str = DEFAULT_LANGUAGE) -> tuple[PlanResult, list[str]]:
     """Re-solve an infeasible plan with every budget, count and target elastic; say why.
 
     The same input with ``rules.elastic`` on (named slacks per rule and scope, priced by
     ``objective.elastic_penalty`` / ``elastic_penalty_by_rule``) and the same solver
     options. The relaxation is the one of least weighted slack, not the fewest rules.
+    The sentences are in ``lang`` (``en`` or ``zh``).
 
     Returns
     -------
@@ -517,23 +530,22 @@ def explain_infeasible(plan: PlanInput, hard: SolveInfo,
         the elastic rule report is written.
     """
     relaxed = solve_plan(replace(plan, rules=replace(plan.rules, elastic=True)), options)
-    lines = explain_plan(relaxed.rule_report) if relaxed.info.has_solution else []
+    lines = explain_plan(relaxed.rule_report, lang) if relaxed.info.has_solution else []
     present = tuple(dict.fromkeys(relaxed.rule_report["rule_id"].astype(str)))
-    out = plan_intro(hard, relaxed.info, plan.weights, len(lines), present) + lines
+    out = plan_intro(hard, relaxed.info, plan.weights, len(lines), present, lang) + lines
     if lines:
-        out.append("The tables hold no plan (the scenario is infeasible); plan_rules.csv is "
-                   "the elastic re-solve's rule report: its column elastic is each row's "
-                   "relaxation.")
+        out.append(plan_closing(lang))
     return relaxed, out
 
 
-def explain_rotation_outcome(rotation: RotationOutcome) -> list[str]:
-    """Why the rotation model needed its elastic re-solve (empty if it did not)."""
+def explain_rotation_outcome(rotation: RotationOutcome, *,
+                             lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    """Why the rotation model needed its elastic re-solve (empty if it did not), in ``lang``."""
     if rotation.hard_info is None:
         return []
     summary = rotation.summary
-    return rotation_intro(summary) + explain_rotation(summary, rotation.result.slacks,
-                                                      rotation.data.policy)
+    return rotation_intro(summary, lang) + explain_rotation(
+        summary, rotation.result.slacks, rotation.data.policy, lang)
 
 
 def _rule_table(rule_report: pd.DataFrame) -> pd.DataFrame:
