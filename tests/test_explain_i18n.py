@@ -44,6 +44,7 @@ from allocator.rotation_input import RotationPolicy, RotationWeights
 from allocator.rotation_pipeline import RotationOutcome
 from allocator.solvers import SolveInfo
 from tests.fixtures.rotation.tiny import frames, tiny
+from tests.test_explain import _report
 
 INFEASIBLE = Path(__file__).resolve().parent / "fixtures" / "infeasible" / "scenario.yaml"
 
@@ -119,14 +120,6 @@ def test_cli_lang_zh_writes_a_chinese_explanation(tmp_path: Path) -> None:
     assert "\n".join(f"- {line}" for line in ZH_LINES) in text
     assert text.endswith(f"\n\n{ZH_CLOSING}\n")
     assert "short of" not in text and "million" not in text
-
-
-def _report(rows: list[tuple[str, str, int | None, str, float, str, float, float]]
-            ) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=["rule_id", "scope", "year", "stage", "lhs", "sense",
-                                        "rhs", "elastic"])
-    frame["slack"] = 0.0
-    return frame
 
 
 def test_explain_plan_words_every_rule_kind_in_chinese() -> None:
