@@ -9,6 +9,8 @@ import geopandas as gpd
 import pyogrio
 import pytest
 
+from allocator.audit import audit_tables
+from allocator.audit_io import scenario_tables
 from allocator.layering import load_scenario
 from allocator.pipeline import prepare, run
 from allocator.results import Results
@@ -56,6 +58,21 @@ def test_d06_opens_two_primary_and_three_junior_schools_by_2025(dafeng: Results)
     assert set(d06["sense"]) == {"="} and (d06["slack"] == 0).all()
     # the excluded hazard parcels never open
     assert set(sites.loc[sites["status"] == "excluded", "reason"].str[:4]) == {"D-09"}
+
+
+def test_document_targets_pass_through_the_audit(dafeng: Results) -> None:
+    """D-06 (2 + 3 new schools), D-13 caps and D-19 rotation, re-checked from the tables."""
+    resolved = dafeng.scenario
+    audit = audit_tables({**scenario_tables(resolved), **dafeng.tables}, resolved,
+                         language="en")
+    d06 = audit[audit["rule_id"] == "D-06"].set_index("scope")
+    assert d06["status"].tolist() == ["pass", "pass"]
+    assert sorted(zip(d06["required"].astype(float), d06["actual"].astype(float),
+                      strict=True)) == [(2.0, 2.0), (3.0, 3.0)]
+    for rule in ("D-13", "D-19", "J-27"):
+        rows = audit[audit["rule_id"] == rule]
+        assert len(rows) > 0 and set(rows["status"]) == {"pass"}, rule
+    assert (audit["status"] != "fail").all()
 
 
 def test_output_by_period(dafeng: Results) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from allocator.audit import audit_tables
+from allocator.audit_io import scenario_tables
 from allocator.inputs import PlanInputs, load_inputs
 from allocator.layering import load_scenario
 from allocator.pipeline import choose_metric_crs, demand_forecast, run
@@ -97,3 +99,35 @@ def test_j04_seat_target_is_met_by_2025() -> None:
     seats = new_public_seats(results, 2025, {"kindergarten", "primary", "junior"})
     assert seats == pytest.approx(j04["lhs"], abs=1e-6)
     assert seats >= 110_000
+    # the document's targets, re-checked from the tables by the audit (not the model)
+    resolved = load_scenario(JIANGMEN)
+    audit = audit_tables({**scenario_tables(resolved), **results.tables}, resolved,
+                         language="en")
+    (j04_audit,) = audit[audit["rule_id"] == "J-04"].to_dict("records")
+    assert j04_audit["status"] == "pass" and float(j04_audit["actual"]) == seats
+    for rule in ("J-10", "J-08", "J-18"):  # no west->east move, backbone 10 %, pairings
+        rows = audit[audit["rule_id"] == rule]
+        assert len(rows) > 0 and set(rows["status"]) == {"pass"}, rule
+    assert len(audit[audit["rule_id"] == "J-10"]) == 5  # one row per rotation year
+
+
+def test_named_overrides_low_births_tight_budget_and_a_j10_exception() -> None:
+    base = load_scenario(JIANGMEN).config
+    assert base.planning.budget_by_year == {} and base.demand.variant == "central"
+    assert load_scenario(JIANGMEN, scenario="low_births").config.demand.variant == "low"
+    tight = load_scenario(JIANGMEN, scenario="tight_budget").config
+    assert tight.planning.budget_by_year == {2025: 5.5e9}
+    excepted = load_scenario(JIANGMEN, scenario="j10_exception")
+    (exception,) = excepted.config.rules.root["J-10"].exceptions
+    assert (exception.who, exception.where, exception.years) == (
+        "440783-S105", "440784-S071", (2025, 2026))
+    schools = pd.read_csv(JIANGMEN.parent / "data" / "schools.csv", dtype=str)
+    regions = schools.set_index("school_id")["region"]
+    assert (regions["440783-S105"], regions["440784-S071"]) == ("west", "east")
+    assert excepted.config.rotation is not None
+    policy = excepted.config.rotation.policy(
+        years=(2025, 2026, 2027), staffing_ratios={}, rules=excepted.config.rules,
+        schools=set(schools["school_id"]))
+    assert policy.banned_region_pairs == (("west", "east"),)
+    assert [(e.rules, e.from_school, e.to_school, e.years) for e in policy.exceptions] == [
+        (("J-10",), "440783-S105", "440784-S071", (2025, 2026))]
