@@ -13,38 +13,29 @@ seed, and writes ``data/zones.csv``, ``data/schools.csv`` and ``data/candidates.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from pathlib import Path
 
 import geopandas as gpd
-from shapely.geometry import shape
-from shapely.geometry.base import BaseGeometry
+
+try:
+    from allocator import scenario_synth as shared
+except ModuleNotFoundError:  # run from a checkout without installing the package
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from allocator import scenario_synth as shared
+
+from gis.synth import (
+    CANDIDATE_COLUMNS,
+    SCHOOL_COLUMNS,
+    ZONE_COLUMNS,
+    synth_candidate_sites,
+    synth_schools,
+    synth_town_centres,
+    synth_zones,
+)
 
 HERE = Path(__file__).resolve().parent
-try:
-    from gis.synth import (
-        CANDIDATE_COLUMNS,
-        SCHOOL_COLUMNS,
-        ZONE_COLUMNS,
-        synth_candidate_sites,
-        synth_schools,
-        synth_town_centres,
-        synth_zones,
-    )
-except ModuleNotFoundError:  # run from a checkout without installing the package
-    sys.path.insert(0, str(HERE.parents[1]))
-    from gis.synth import (
-        CANDIDATE_COLUMNS,
-        SCHOOL_COLUMNS,
-        ZONE_COLUMNS,
-        synth_candidate_sites,
-        synth_schools,
-        synth_town_centres,
-        synth_zones,
-    )
-
 log = logging.getLogger("dafeng.generate")
 
 DATA = HERE / "data"
@@ -62,22 +53,10 @@ N_ZONES = 26
 COVERAGE = {"primary": 0.87, "junior": 0.89}
 N_CANDIDATES = {"primary": 7, "junior": 7}
 
-LAYERS = (
-    ("zones.csv", ZONE_COLUMNS),
-    ("schools.csv", SCHOOL_COLUMNS),
-    ("candidates.csv", CANDIDATE_COLUMNS),
-)
-
-
-def read_boundary(path: Path = BOUNDARY) -> BaseGeometry:
-    """Read the district boundary (GeoJSON geometry, GCJ-02 lon/lat, degrees)."""
-    with path.open(encoding="utf-8") as f:
-        return shape(json.load(f))
-
 
 def build_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Build the synthetic zones, schools and candidate sites (GCJ-02 lon/lat)."""
-    boundary = read_boundary()
+    boundary = shared.read_geometry(BOUNDARY)
     centres = synth_town_centres(boundary, seed=SEED, n_towns=N_TOWNS, main=SEAT)
     zones = synth_zones(
         boundary,
@@ -96,20 +75,15 @@ def build_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame
 
 def write_layers(out_dir: Path = DATA) -> list[Path]:
     """Write ``zones.csv``, ``schools.csv`` and ``candidates.csv`` into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for (filename, columns), frame in zip(LAYERS, build_layers(), strict=True):
-        path = out_dir / filename
-        frame.loc[:, list(columns)].to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
-        written.append(path)
-    return written
+    zones, schools, sites = build_layers()
+    return shared.write_layers(out_dir, (("zones.csv", zones, ZONE_COLUMNS),
+                                         ("schools.csv", schools, SCHOOL_COLUMNS),
+                                         ("candidates.csv", sites, CANDIDATE_COLUMNS)))
 
 
 def main() -> None:
     """Regenerate the CSVs in ``data/`` and log a one-line summary."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    paths = write_layers()
-    log.info("wrote %s", ", ".join(str(p.relative_to(HERE)) for p in paths))
+    shared.regenerate(write_layers, HERE, log)
 
 
 if __name__ == "__main__":

@@ -32,32 +32,15 @@ from pathlib import Path
 
 import pandas as pd
 
-HERE = Path(__file__).resolve().parent
 try:
-    from allocator.layering import load_scenario
-    from allocator.rotation_pipeline import rotation_years
-    from allocator.rotation_roster import (
-        planned_sizes,
-        rotation_policy,
-        synth_roster,
-        synth_school_flags,
-        urban_from_zones,
-    )
+    from allocator import scenario_synth as shared
 except ModuleNotFoundError:  # run from a checkout without installing the package
-    sys.path.insert(0, str(HERE.parents[1]))
-    from allocator.layering import load_scenario
-    from allocator.rotation_pipeline import rotation_years
-    from allocator.rotation_roster import (
-        planned_sizes,
-        rotation_policy,
-        synth_roster,
-        synth_school_flags,
-        urban_from_zones,
-    )
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from allocator import scenario_synth as shared
 
+HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 SEED = 3209045
-STAGES = ("primary", "junior")
 
 
 def build(plan: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -66,28 +49,12 @@ def build(plan: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]
     ``plan``: the ``schools`` table of a run of ``scenario.yaml`` (``None`` runs the
     siting plan here).
     """
-    resolved = load_scenario(HERE / "scenario.yaml")
-    policy = rotation_policy(resolved)  # the scenario must import rotation.yaml
-    schools = pd.read_csv(DATA / "schools.csv", dtype={"school_id": str, "county": str})
-    zones = pd.read_csv(DATA / "zones.csv", dtype={"zone_id": str, "county": str})
-    schools = schools[schools["stage"].isin(STAGES)].reset_index(drop=True)
-    urban = urban_from_zones(schools, zones)
-    attributes = synth_school_flags(schools["school_id"], urban, seed=SEED)
-    sizes = planned_sizes(resolved, plan).loc[:, ["school_id", "pupils", "classes"]]
-    sized = schools.drop(columns="classes").merge(attributes, on="school_id").merge(
-        sizes, on="school_id", how="left", validate="one_to_one")
-    roster = synth_roster(sized, seed=SEED + 1, first_year=rotation_years(resolved)[0],
-                          policy=policy)
-    return attributes, roster
+    made = shared.scenario_roster(HERE, plan, seed=SEED)
+    return made.attributes, made.roster
 
 
-def _write(frame: pd.DataFrame, path: Path) -> None:
-    """CSV with flags as 1/0 (smaller files), UTF-8, LF line endings."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == bool:
-            out[column] = out[column].astype(int)
-    out.to_csv(path, index=False, lineterminator="\n")
+#: CSV with flags as 1/0 (smaller files), UTF-8, LF line endings.
+_write = shared.write_flags_csv
 
 
 def main() -> None:

@@ -22,43 +22,26 @@ senior-high seats). The output is byte-identical on every run;
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Final
 
 import geopandas as gpd
-from shapely.geometry import shape
-from shapely.geometry.base import BaseGeometry
+
+try:
+    from allocator import scenario_synth as shared
+except ModuleNotFoundError:  # run from a checkout without installing the package
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from allocator import scenario_synth as shared
+
+from gis.synth import synth_region
 
 HERE = Path(__file__).resolve().parent
-try:
-    from gis.crs import wgs84_to_gcj02
-    from gis.synth import (
-        REGION_CANDIDATE_COLUMNS,
-        REGION_SCHOOL_COLUMNS,
-        REGION_ZONE_COLUMNS,
-        CountySpec,
-        synth_region,
-    )
-except ModuleNotFoundError:  # run from a checkout without installing the package
-    sys.path.insert(0, str(HERE.parents[1]))
-    from gis.crs import wgs84_to_gcj02
-    from gis.synth import (
-        REGION_CANDIDATE_COLUMNS,
-        REGION_SCHOOL_COLUMNS,
-        REGION_ZONE_COLUMNS,
-        CountySpec,
-        synth_region,
-    )
-
 log = logging.getLogger("generic_plan.generate")
 
 DATA = HERE / "data"
-COUNTIES = DATA / "counties.csv"
 SEED: Final = 2002
 STAGES: Final = ("kindergarten", "primary", "junior", "senior")
 
@@ -79,14 +62,7 @@ MIGRANT_SHARES: Final[Mapping[str, Mapping[bool, tuple[float, float]]]] = {
 }
 
 
-class Knobs(NamedTuple):
-    """SYNTHETIC generation settings of one county (see :class:`gis.synth.CountySpec`)."""
-
-    n_zones: int
-    n_towns: int
-    coverage: dict[str, float]
-    n_candidates: dict[str, int]
-    n_hazard: int
+Knobs = shared.CountyKnobs
 
 
 def _stage(kindergarten: float, primary: float, junior: float, senior: float) -> dict[str, float]:
@@ -110,88 +86,25 @@ KNOBS: Final[Mapping[str, Knobs]] = {
     "440785": Knobs(8, 4, _stage(0.80, 0.92, 0.88, 0.96), _sites(12, 4, 3, 2), 1),
 }
 
-LAYERS: Final = (
-    ("zones.csv", REGION_ZONE_COLUMNS),
-    ("schools.csv", REGION_SCHOOL_COLUMNS),
-    ("candidates.csv", REGION_CANDIDATE_COLUMNS),
-)
-
-
-def read_counties(path: Path = COUNTIES) -> list[dict[str, str]]:
-    """Rows of ``counties.csv`` (adcode, names, area role, census population, boundary)."""
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def read_boundary(path: Path) -> BaseGeometry:
-    """Read one county boundary (bare GeoJSON geometry, GCJ-02 lon/lat, degrees)."""
-    with path.open(encoding="utf-8") as f:
-        return shape(json.load(f))
-
-
-def seat_gcj02(adcode: str) -> tuple[float, float] | None:
-    """The county seat in GCJ-02 lon/lat (degrees, 6 decimals), or None if unknown."""
-    if adcode not in SEATS_WGS84:
-        return None
-    lon, lat = wgs84_to_gcj02(*SEATS_WGS84[adcode])
-    return round(lon, 6), round(lat, 6)
-
-
-def county_specs() -> list[CountySpec]:
-    """The seven units: real boundary and census population; role and knobs SYNTHETIC."""
-    specs = []
-    for row in read_counties():
-        code = row["adcode"]
-        knobs = KNOBS[code]
-        specs.append(CountySpec(
-            adcode=code, name=row["name_zh"], region=row["area_role"],
-            boundary=read_boundary(DATA / row["boundary"]),
-            population=int(row["population_2020"]), n_zones=knobs.n_zones,
-            n_towns=knobs.n_towns, seat=seat_gcj02(code), coverage=knobs.coverage,
-            n_candidates=knobs.n_candidates, n_hazard=knobs.n_hazard))
-    return specs
-
 
 def build_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Build the synthetic zones, schools and candidate sites (GCJ-02 lon/lat)."""
-    zones, schools, sites = synth_region(county_specs(), seed=SEED, stages=STAGES,
+    specs = shared.county_specs(DATA, KNOBS, SEATS_WGS84, region="area_role")
+    zones, schools, sites = synth_region(specs, seed=SEED, stages=STAGES,
                                          migrant_shares=MIGRANT_SHARES)
     return zones, schools, sites
 
 
-def counties_geojson() -> str:
-    """The seven boundaries as one GeoJSON FeatureCollection (coordinates unchanged)."""
-    features = []
-    for row in read_counties():
-        with (DATA / row["boundary"]).open(encoding="utf-8") as f:
-            geometry = json.load(f)
-        geometry.pop("properties", None)
-        properties = {k: row[k] for k in ("adcode", "name_zh", "name_pinyin", "area_role")}
-        features.append({"type": "Feature", "properties": properties, "geometry": geometry})
-    collection = {"type": "FeatureCollection", "features": features}
-    return json.dumps(collection, ensure_ascii=False, separators=(",", ":")) + "\n"
-
-
 def write_layers(out_dir: Path = DATA) -> list[Path]:
     """Write the three CSVs and ``counties.geojson`` into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for (filename, columns), frame in zip(LAYERS, build_layers(), strict=True):
-        path = out_dir / filename
-        frame.loc[:, list(columns)].to_csv(path, index=False, encoding="utf-8",
-                                           lineterminator="\n")
-        written.append(path)
-    path = out_dir / "counties.geojson"
-    path.write_bytes(counties_geojson().encode("utf-8"))
-    written.append(path)
-    return written
+    return shared.write_region_layers(
+        out_dir, build_layers(), data=DATA,
+        properties=("adcode", "name_zh", "name_pinyin", "area_role"))
 
 
 def main() -> None:
     """Regenerate the files in ``data/`` and log a one-line summary."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    paths = write_layers()
-    log.info("wrote %s", ", ".join(str(p.relative_to(HERE)) for p in paths))
+    shared.regenerate(write_layers, HERE, log)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ committed files match a fresh run.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from pathlib import Path
@@ -35,33 +34,27 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from shapely.geometry import Point, shape
+from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
-HERE = Path(__file__).resolve().parent
 try:
-    from gis.crs import wgs84_to_gcj02
-    from gis.synth import (
-        AGE_COLUMNS,
-        CANDIDATE_COLUMNS,
-        SCHOOL_COLUMNS,
-        synth_candidate_sites,
-        synth_schools,
-        synth_single_ages,
-    )
+    from allocator import scenario_synth as shared
 except ModuleNotFoundError:  # run from a checkout without installing the package
-    sys.path.insert(0, str(HERE.parents[1]))
-    from gis.crs import wgs84_to_gcj02
-    from gis.synth import (
-        AGE_COLUMNS,
-        CANDIDATE_COLUMNS,
-        SCHOOL_COLUMNS,
-        synth_candidate_sites,
-        synth_schools,
-        synth_single_ages,
-    )
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from allocator import scenario_synth as shared
 
+from gis.crs import wgs84_to_gcj02
+from gis.synth import (
+    AGE_COLUMNS,
+    CANDIDATE_COLUMNS,
+    SCHOOL_COLUMNS,
+    synth_candidate_sites,
+    synth_schools,
+    synth_single_ages,
+)
+
+HERE = Path(__file__).resolve().parent
 log = logging.getLogger("nanan.generate")
 
 DATA = HERE / "data"
@@ -151,12 +144,6 @@ ZONE_COLUMNS: Final = (
 )  # fmt: skip
 #: Points are kept this far inside the boundary (metres), as in :mod:`gis.synth`.
 INNER_M: Final = 1_500.0
-
-
-def read_boundary(path: Path = BOUNDARY) -> BaseGeometry:
-    """The Nan'an boundary (bare GeoJSON geometry, GCJ-02 lon/lat, degrees)."""
-    with path.open(encoding="utf-8") as f:
-        return shape(json.load(f))
 
 
 def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
@@ -253,7 +240,7 @@ def private_kindergartens(schools: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) ->
 
 def build_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Zones, existing schools and candidate sites (GCJ-02 lon/lat)."""
-    boundary = read_boundary()
+    boundary = shared.read_geometry(BOUNDARY)  # GCJ-02 lon/lat, degrees
     rng = np.random.default_rng(SEED)
     zones = build_zones(boundary, rng)
     land = max(boundary.geoms, key=lambda p: p.area)  # the mainland part (4 parts; 3 islets)
@@ -277,28 +264,17 @@ def build_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame
 
 def write_layers(out_dir: Path = DATA) -> list[Path]:
     """Write ``zones.csv``, ``schools.csv``, ``candidates.csv`` and ``births.csv``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     zones, schools, sites = build_layers()
-    written = []
-    for name, frame, columns in (("zones.csv", zones, ZONE_COLUMNS),
-                                 ("schools.csv", schools, SCHOOL_COLUMNS),
-                                 ("candidates.csv", sites, CANDIDATE_COLUMNS)):
-        path = out_dir / name
-        frame.loc[:, list(columns)].to_csv(path, index=False, encoding="utf-8",
-                                           lineterminator="\n")
-        written.append(path)
     births = pd.DataFrame([(COUNTY, y, b) for y, b in BIRTHS], columns=["county", "year", "births"])
-    path = out_dir / "births.csv"
-    births.to_csv(path, index=False, lineterminator="\n")
-    written.append(path)
-    return written
+    return shared.write_layers(out_dir, (("zones.csv", zones, ZONE_COLUMNS),
+                                         ("schools.csv", schools, SCHOOL_COLUMNS),
+                                         ("candidates.csv", sites, CANDIDATE_COLUMNS),
+                                         ("births.csv", births, births.columns)))
 
 
 def main() -> None:
     """Regenerate the files in ``data/`` and log a one-line summary."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    paths = write_layers()
-    log.info("wrote %s", ", ".join(str(p.relative_to(HERE)) for p in paths))
+    shared.regenerate(write_layers, HERE, log)
 
 
 if __name__ == "__main__":
