@@ -39,6 +39,7 @@ __all__ = [
     "pmedian_siting_input",
     "read_cap",
     "read_pmed",
+    "vertex_ids",
 ]
 
 STAGE = "all"  # the one stage of an OR-Library instance in the siting model
@@ -349,7 +350,7 @@ def read_cap(path: str | Path) -> CapInstance:
 # --------------------------------------------------------------------------- siting inputs
 
 
-def _vertex_ids(count: int, prefix: str) -> list[str]:
+def vertex_ids(count: int, prefix: str) -> list[str]:
     """Zero-padded ids ``<prefix>001`` ... so that string order is numeric order."""
     width = max(3, len(str(count)))
     return [f"{prefix}{k:0{width}d}" for k in range(1, count + 1)]
@@ -383,8 +384,8 @@ def pmedian_siting_input(
         Input whose optimal objective is the p-median optimum (length units).
     """
     n = instance.n
-    zones = _vertex_ids(n, "v")
-    sites = _vertex_ids(n, "s")
+    zones = vertex_ids(n, "v")
+    sites = vertex_ids(n, "s")
     dist = instance.distances
     return SitingInput(
         demand=pd.DataFrame({"zone_id": zones, "stage": STAGE, "children": 1.0}),
@@ -430,8 +431,8 @@ def cap_siting_input(instance: CapInstance, formulation: Formulation = "auto") -
     SitingInput
         Input whose optimal (phase-2) objective is the published optimum.
     """
-    warehouses = _vertex_ids(instance.m, "w")
-    customers = _vertex_ids(instance.n, "c")
+    warehouses = vertex_ids(instance.m, "w")
+    customers = vertex_ids(instance.n, "c")
     demand = instance.demands
     per_unit = np.divide(
         instance.allocation_costs,

@@ -43,7 +43,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from allocator.orlib import STAGE, CapInstance, PMedianInstance
+from allocator.orlib import STAGE, CapInstance, PMedianInstance, vertex_ids
 from allocator.plan import CountTarget, PlanInput, PlanRules, PlanWeights
 
 __all__ = [
@@ -65,12 +65,6 @@ OPTION = "o1"
 
 COUNT_RULE = "D-06"
 """Rule id under which the p-median's "open exactly p" row is stated (structural reuse)."""
-
-
-def _ids(count: int, prefix: str) -> list[str]:
-    """Zero-padded ids ``<prefix>001`` ... so that string order is numeric order."""
-    width = max(3, len(str(count)))
-    return [f"{prefix}{k:0{width}d}" for k in range(1, count + 1)]
 
 
 def _no_existing() -> pd.DataFrame:
@@ -112,8 +106,8 @@ def pmedian_plan_input(instance: PMedianInstance) -> PlanInput:
         Input whose optimal objective is the p-median optimum (length units).
     """
     n = instance.n
-    zones = _ids(n, "v")
-    sites = _ids(n, "s")
+    zones = vertex_ids(n, "v")
+    sites = vertex_ids(n, "s")
     dist = instance.distances
     return PlanInput(
         periods=(PERIOD,),
@@ -190,12 +184,12 @@ def cap_plan_input(instance: CapInstance) -> PlanInput:
         If a capacity is not a whole number, or all are 0.
     """
     cap, classes = _capacity_classes(instance)
-    warehouses = _ids(instance.m, "w")
+    warehouses = vertex_ids(instance.m, "w")
     keep = [i for i, k in enumerate(classes) if k > 0]
     if len(keep) < instance.m:
         logger.info("%s: %d warehouse(s) of capacity 0 left out", instance.name,
                     instance.m - len(keep))
-    customers = _ids(instance.n, "c")
+    customers = vertex_ids(instance.n, "c")
     demand = instance.demands
     per_unit = np.divide(
         instance.allocation_costs,
